@@ -1,0 +1,150 @@
+"""The HTTP API (django-ninja): authentication, and the one table from domain errors to HTTP."""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security.session import SessionAuth
+
+from serviceloop.accounts.models import ApiToken, User
+from serviceloop.accounts.queries import agent_for_token
+from serviceloop.core.errors import DomainError, NotAllowed
+from serviceloop.core.middleware import status_for
+
+logger = logging.getLogger(__name__)
+
+
+class AgentRequest(HttpRequest):
+    """A request ninja authenticated: `auth` is the agent (token owner or signed-in user)."""
+
+    auth: User
+
+
+class ReadOnlyToken(NotAllowed):
+    code = "read_only_token"
+
+    def __init__(self) -> None:
+        super().__init__("This API token is read-only; create a write token to make changes.")
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`; `write` endpoints refuse read-scoped tokens."""
+
+    def __init__(self, *, write: bool) -> None:
+        super().__init__()
+        self.write = write
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        found = agent_for_token(token)
+        if found is None:
+            return None
+        user, api_token = found
+        if self.write and api_token.scope != ApiToken.Scope.WRITE:
+            raise ReadOnlyToken()
+        request.user = user
+        return user
+
+
+class AgentSession(SessionAuth):
+    """A signed-in agent using the API from the browser (CSRF-checked for writes)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+READ_AUTH: list[APIKeyCookie | HttpBearer] = [BearerToken(write=False), AgentSession()]
+WRITE_AUTH: list[APIKeyCookie | HttpBearer] = [BearerToken(write=True), AgentSession()]
+
+api = NinjaAPI(
+    title="Serviceloop API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=READ_AUTH,
+    docs_url="/docs",
+    description=(
+        "The Serviceloop help desk API. Authenticate with a personal token: "
+        "`Authorization: Bearer <token>` (create one with `serviceloop token create USERNAME "
+        '--scope read|write`). Errors are JSON: `{"code", "message", "field"}`.'
+    ),
+)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra: object) -> dict:
+    body: dict[str, object] = {"code": code, "message": message, "field": field}
+    body.update(extra)
+    return body
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return api.create_response(
+        request, error_body(error.code, error.message, error.field), status=status_for(error)
+    )
+
+
+def _field_name(location: list[object]) -> str:
+    # ninja reports ("body", "payload", "subject"); people think of "subject".
+    parts = [str(p) for p in location if p not in ("body", "payload", "query", "path", "form")]
+    return ".".join(parts) or ".".join(str(p) for p in location)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    problems: list[dict[str, str]] = [
+        {"field": _field_name(list(e.get("loc", []))), "message": str(e.get("msg", "invalid"))}
+        for e in error.errors
+    ]
+    first = problems[0] if problems else {"field": "", "message": "invalid request"}
+    message = "%s: %s" % (first["field"], first["message"]) if first["field"] else first["message"]
+    return api.create_response(
+        request,
+        error_body("invalid", message, first["field"] or None, errors=problems),
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        error_body(
+            "not_authenticated",
+            "Send a valid API token as 'Authorization: Bearer <token>', or sign in.",
+        ),
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="serviceloop"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return api.create_response(
+        request, error_body("invalid", str(error.message)), status=error.status_code
+    )
+
+
+def _register_routers() -> None:
+    from serviceloop.accounts.api import router as accounts_router
+    from serviceloop.customers.api import router as customers_router
+    from serviceloop.tickets.api import router as tickets_router
+    from serviceloop.tickets.api import settings_router as ticket_settings_router
+    from serviceloop.webhooks.api import router as webhooks_router
+
+    api.add_router("/", tickets_router)
+    api.add_router("/", ticket_settings_router)
+    api.add_router("/", customers_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/", webhooks_router)
+
+
+_register_routers()

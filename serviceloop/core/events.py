@@ -1,0 +1,110 @@
+"""Domain events, and the two kinds of subscriber DESIGN.md describes.
+
+* In-transaction subscribers run inside the publishing service's transaction; if one fails
+  the change fails.
+* Durable subscribers never run in the request. `publish` writes one `EventDelivery` row per
+  durable subscriber in the same transaction as the change (the outbox), and the worker
+  claims and runs them (`serviceloop.core.outbox`). A crash between commit and delivery
+  loses nothing, and every durable handler must be safe to run twice.
+
+Payloads are JSON: ids and plain values, never model instances.
+"""
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from django.db import connection
+
+E = TypeVar("E", bound="DomainEvent")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Something that happened; `name` is its stable, public type (also used by webhooks)."""
+
+    name: ClassVar[str] = ""
+    # Unique per event, so a subscriber run twice can recognise what it already did.
+    event_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    occurred_at: str = dataclasses.field(default_factory=lambda: _now_iso())
+
+    def to_payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _now_iso() -> str:
+    from serviceloop.core import clock
+
+    return clock.now().isoformat()
+
+
+Handler = Callable[[Any], None]
+
+_event_types: dict[str, type[DomainEvent]] = {}
+_in_transaction: dict[str, list[Handler]] = {}
+_durable: dict[str, dict[str, Handler]] = {}
+
+
+def register(event_type: type[E]) -> type[E]:
+    """Class decorator: make an event type known by its name (needed to rebuild it later)."""
+    if not event_type.name:
+        raise TypeError(f"{event_type.__qualname__} needs a `name`")
+    _event_types[event_type.name] = event_type
+    return event_type
+
+
+def event_type_named(name: str) -> type[DomainEvent]:
+    return _event_types[name]
+
+
+def event_names() -> list[str]:
+    return sorted(_event_types)
+
+
+def handler_path(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def subscribe(*event_types: type[DomainEvent], durable: bool) -> Callable[[Handler], Handler]:
+    """Register a handler for these event types; `durable` says which kind it is."""
+
+    def decorator(handler: Handler) -> Handler:
+        for event_type in event_types:
+            if durable:
+                _durable.setdefault(event_type.name, {})[handler_path(handler)] = handler
+            else:
+                handlers = _in_transaction.setdefault(event_type.name, [])
+                if handler not in handlers:
+                    handlers.append(handler)
+        return handler
+
+    return decorator
+
+
+def subscribe_all(*, durable: bool) -> Callable[[Handler], Handler]:
+    """Register a handler for every registered event type (e.g. webhooks)."""
+    return subscribe(*_event_types.values(), durable=durable)
+
+
+def durable_handler(event_name: str, path: str) -> Handler | None:
+    return _durable.get(event_name, {}).get(path)
+
+
+def publish(event: DomainEvent) -> None:
+    """Run in-transaction subscribers now and queue durable ones in the same transaction.
+
+    The caller must hold a transaction: the delivery rows commit or roll back with the change.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must run inside the service's transaction")
+    for handler in _in_transaction.get(event.name, []):
+        handler(event)
+    durable = _durable.get(event.name)
+    if durable:
+        from serviceloop.core.models import EventDelivery
+
+        payload = event.to_payload()
+        EventDelivery.objects.bulk_create(
+            EventDelivery(event_name=event.name, payload=payload, handler=path) for path in durable
+        )

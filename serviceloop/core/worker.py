@@ -1,0 +1,114 @@
+"""`serviceloop worker`: everything that runs outside web requests, in one process.
+
+* the outbox dispatcher: durable event deliveries (see core/outbox.py);
+* the schedule: periodic sweeps such as closing solved tickets;
+* the django-tasks worker: the database backend's `db_worker`, or RQ's worker with its
+  scheduler when REDIS_URL is set. It runs in the main thread, so its signal handling works.
+
+Several worker processes can run at once: deliveries are leased, and a sweep is safe to
+run twice.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import close_old_connections
+
+from serviceloop.core import outbox
+
+logger = logging.getLogger("serviceloop.worker")
+
+
+@dataclass
+class Schedule:
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+def schedules() -> list[Schedule]:
+    from serviceloop.tickets.services import close_solved_tickets
+    from serviceloop.webhooks.services import retry_due_webhook_deliveries
+
+    return [
+        Schedule("close solved tickets", 300, close_solved_tickets),
+        Schedule("retry due webhook deliveries", 30, retry_due_webhook_deliveries),
+    ]
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dispatch_forever(stop: threading.Event, interval: float) -> None:
+    me = worker_id()
+    while not stop.is_set():
+        try:
+            ran = outbox.deliver_pending(worker_id=me)
+        except Exception:
+            logger.exception("Outbox dispatch failed; retrying")
+            ran = 0
+        finally:
+            close_old_connections()
+        if not ran:
+            stop.wait(interval)
+
+
+def _schedule_forever(stop: threading.Event) -> None:
+    due = dict.fromkeys((s.name for s in schedules()), 0.0)
+    while not stop.is_set():
+        for schedule in schedules():
+            if time.monotonic() >= due[schedule.name]:
+                try:
+                    schedule.run()
+                except Exception:
+                    logger.exception("Scheduled job %r failed", schedule.name)
+                finally:
+                    close_old_connections()
+                due[schedule.name] = time.monotonic() + schedule.every_seconds
+        stop.wait(1.0)
+
+
+def start_background_threads(
+    stop: threading.Event, *, interval: float = 0.5
+) -> list[threading.Thread]:
+    threads = [
+        threading.Thread(
+            target=_dispatch_forever, args=(stop, interval), name="outbox", daemon=True
+        ),
+        threading.Thread(target=_schedule_forever, args=(stop,), name="schedule", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def run_worker(*, interval: float = 0.5, burst: bool = False) -> None:
+    """Run the worker until interrupted; `burst` does all due work once, then returns."""
+    if burst:
+        outbox.deliver_pending(worker_id=worker_id())
+        run_task_worker(burst=True)
+        outbox.deliver_pending(worker_id=worker_id())
+        return
+    stop = threading.Event()
+    start_background_threads(stop, interval=interval)
+    try:
+        run_task_worker(burst=False)
+    finally:
+        stop.set()
+
+
+def run_task_worker(*, burst: bool) -> None:
+    if settings.REDIS_URL:
+        args = ["default", "--with-scheduler"] + (["--burst"] if burst else [])
+        call_command("rqworker", *args)
+    else:
+        args = ["--no-startup-delay", "--interval", "0.5"] + (["--batch"] if burst else [])
+        call_command("db_worker", *args, reload=False)

@@ -1,0 +1,78 @@
+"""Shared fixtures: agents of each role, teams, API clients with real tokens."""
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from serviceloop.accounts.models import ApiToken, Role, User
+from serviceloop.accounts.services import create_api_token
+from serviceloop.core import outbox
+from tests.accounts.factories import AgentFactory, TeamFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def agent(db) -> User:  # type: ignore[no-untyped-def]
+    return AgentFactory(role=Role.AGENT)
+
+
+@pytest.fixture
+def admin(db) -> User:  # type: ignore[no-untyped-def]
+    return AgentFactory(role=Role.ADMIN, username="admin-user")
+
+
+@pytest.fixture
+def supervisor(db) -> User:  # type: ignore[no-untyped-def]
+    return AgentFactory(role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def contributor(db) -> User:  # type: ignore[no-untyped-def]
+    return AgentFactory(role=Role.CONTRIBUTOR)
+
+
+@pytest.fixture
+def team(db, agent):  # type: ignore[no-untyped-def]
+    team = TeamFactory()
+    team.members.add(agent)
+    return team
+
+
+class ApiClient(Client):
+    """A Django test client that sends a real bearer token and JSON bodies."""
+
+    def __init__(self, key: str | None) -> None:
+        super().__init__(headers={"Authorization": f"Bearer {key}"} if key else {})
+
+    def post_json(self, path: str, data: object = None, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.post(path, data=data or {}, content_type="application/json", **kwargs)  # type: ignore[arg-type]
+
+    def patch_json(self, path: str, data: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.patch(path, data=data, content_type="application/json", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def api_client_for(db) -> Callable[..., ApiClient]:  # type: ignore[no-untyped-def]
+    def make(user: User | None, scope: str = ApiToken.Scope.WRITE) -> ApiClient:
+        if user is None:
+            return ApiClient(None)
+        _token, key = create_api_token(owner=user, scope=scope)
+        return ApiClient(key)
+
+    return make
+
+
+@pytest.fixture
+def api(api_client_for, agent) -> ApiClient:  # type: ignore[no-untyped-def]
+    return api_client_for(agent)
+
+
+@pytest.fixture
+def deliver_events() -> Callable[[], int]:
+    """Run the outbox as the worker would: every due durable delivery, now."""
+    return lambda: outbox.deliver_pending(worker_id="test")
