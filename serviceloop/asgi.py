@@ -2,12 +2,9 @@
 
 import os
 
+from channels.routing import ProtocolTypeRouter
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "serviceloop.settings")
 
-django_asgi = get_asgi_application()
-
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up)
-
-application = ProtocolTypeRouter({"http": django_asgi})
+application = ProtocolTypeRouter({"http": get_asgi_application()})

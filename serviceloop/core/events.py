@@ -44,6 +44,8 @@ Handler = Callable[[Any], None]
 _event_types: dict[str, type[DomainEvent]] = {}
 _in_transaction: dict[str, list[Handler]] = {}
 _durable: dict[str, dict[str, Handler]] = {}
+# Durable handlers for every event type, including types registered after them.
+_durable_all: dict[str, Handler] = {}
 
 
 def register(event_type: type[E]) -> type[E]:
@@ -82,13 +84,18 @@ def subscribe(*event_types: type[DomainEvent], durable: bool) -> Callable[[Handl
     return decorator
 
 
-def subscribe_all(*, durable: bool) -> Callable[[Handler], Handler]:
-    """Register a handler for every registered event type (e.g. webhooks)."""
-    return subscribe(*_event_types.values(), durable=durable)
+def subscribe_all_durably(handler: Handler) -> Handler:
+    """Register a durable handler for every event type, present and future (e.g. webhooks)."""
+    _durable_all[handler_path(handler)] = handler
+    return handler
+
+
+def _durable_handlers(event_name: str) -> dict[str, Handler]:
+    return {**_durable.get(event_name, {}), **_durable_all}
 
 
 def durable_handler(event_name: str, path: str) -> Handler | None:
-    return _durable.get(event_name, {}).get(path)
+    return _durable_handlers(event_name).get(path)
 
 
 def publish(event: DomainEvent) -> None:
@@ -100,7 +107,7 @@ def publish(event: DomainEvent) -> None:
         raise RuntimeError("publish() must run inside the service's transaction")
     for handler in _in_transaction.get(event.name, []):
         handler(event)
-    durable = _durable.get(event.name)
+    durable = _durable_handlers(event.name)
     if durable:
         from serviceloop.core.models import EventDelivery
 

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,5 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from serviceloop.tickets import handlers  # noqa: F401  (registers subscribers)
+        # Importing the module registers its event subscribers.
+        import_module("serviceloop.tickets.handlers")

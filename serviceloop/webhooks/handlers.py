@@ -1,14 +1,11 @@
 from django.db import transaction
 
-from serviceloop.accounts import events as _accounts_events  # noqa: F401  (registers types)
-from serviceloop.core.events import DomainEvent, subscribe_all
-from serviceloop.customers import events as _customers_events  # noqa: F401
-from serviceloop.tickets import events as _tickets_events  # noqa: F401
+from serviceloop.core.events import DomainEvent, subscribe_all_durably
 from serviceloop.webhooks import services
 from serviceloop.webhooks.models import Webhook
 
 
-@subscribe_all(durable=True)
+@subscribe_all_durably
 def deliver_to_webhooks(event: DomainEvent) -> None:
     """After commit, in the worker: queue a signed POST to each webhook that wants the event."""
     if not Webhook.objects.filter(is_active=True).exists():
