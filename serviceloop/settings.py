@@ -62,7 +62,9 @@ INSTALLED_APPS = [
     "serviceloop.accounts",
     "serviceloop.customers",
     "serviceloop.tickets",
+    "serviceloop.inboxes",
     "serviceloop.webhooks",
+    "serviceloop.portal",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "serviceloop.core.middleware.DomainErrorMiddleware",
+    "serviceloop.core.middleware.AgentTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
@@ -127,6 +130,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tickets:queue"
+LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -226,3 +232,21 @@ SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS = float(
     os.environ.get("SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS", "10")
 )
 NINJA_PAGINATION_MAX_LIMIT = 200
+# Outbound email: attempts before a send counts as failed, and the first retry delay.
+SERVICELOOP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("SERVICELOOP_EMAIL_MAX_ATTEMPTS", "6"))
+SERVICELOOP_EMAIL_BACKOFF_SECONDS = float(os.environ.get("SERVICELOOP_EMAIL_BACKOFF_SECONDS", "60"))
+SERVICELOOP_IMAP_POLL_SECONDS = float(os.environ.get("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
+SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES = int(
+    os.environ.get("SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES", str(50 * 1024 * 1024))
+)
+# The public contact form: submissions per hour from one IP address and for one email address.
+SERVICELOOP_CONTACT_PER_IP_PER_HOUR = int(
+    os.environ.get("SERVICELOOP_CONTACT_PER_IP_PER_HOUR", "20")
+)
+SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR", "5")
+)
+# A portal sign-in link works once, for this many minutes.
+SERVICELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("SERVICELOOP_PORTAL_LINK_MINUTES", "30"))
+# The address customers use in links sent by email (portal sign-in), e.g. https://help.example.
+SERVICELOOP_BASE_URL = os.environ.get("SERVICELOOP_BASE_URL", "http://127.0.0.1:8000")

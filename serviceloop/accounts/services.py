@@ -1,6 +1,7 @@
 """Agents, teams, skills and API tokens: every write."""
 
 import secrets
+import zoneinfo
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -258,3 +259,16 @@ def revoke_api_token(*, actor: User, token_id: int) -> ApiToken:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+def set_time_zone(*, agent: User, time_zone: str) -> User:
+    """Show this agent times in their own zone (an IANA name such as Europe/Berlin)."""
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            _("%(zone)s is not a time zone name.") % {"zone": time_zone}, field="time_zone"
+        ) from None
+    User.objects.filter(pk=agent.pk).update(time_zone=time_zone)
+    agent.time_zone = time_zone
+    return agent

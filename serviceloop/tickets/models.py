@@ -305,3 +305,25 @@ class TicketEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Ticket events are append-only")
         super().save(*args, **kwargs)
+
+
+class SavedView(models.Model):
+    """A queue filter an agent saved under a name, for themselves or shared with a team."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    # Shared with every member of this team; None keeps the view to its owner.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    # The queue's query string (filters and sort), as the queue page reads it.
+    query = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

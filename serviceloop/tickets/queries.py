@@ -9,13 +9,17 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from serviceloop.accounts.models import User
-from serviceloop.core.errors import InvalidInput
+from serviceloop.core.errors import InvalidInput, ObjectNotFound
+from serviceloop.core.models import CustomFieldDefinition
+from serviceloop.customers.models import Customer, Identity, Organization
 from serviceloop.tickets.errors import TicketNotFound
 from serviceloop.tickets.models import (
     UNSOLVED_STATES,
     Message,
+    SavedView,
     Status,
     Ticket,
     TicketEvent,
@@ -100,12 +104,16 @@ class TicketFilters:
     status: list[str] | None = None
     priority: list[str] | None = None
     team: int | None = None
+    # Any of these teams (the "my teams" view).
+    teams: list[int] | None = None
     assignee: int | None = None
     unassigned: bool = False
     requester: int | None = None
     organization: int | None = None
     tag: str | None = None
     channel: str | None = None
+    # (key, value) of a ticket custom field that must hold exactly this value.
+    custom_field: tuple[str, str] | None = None
     q: str = ""
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -138,6 +146,15 @@ def _decode_cursor(cursor: str, field: str) -> tuple[object, int]:
         ) from None
 
 
+def _number(value: str) -> object:
+    """A filter value typed as text, as the number a number field stores, when it is one."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
+
+
 def filter_tickets(agent: User, filters: TicketFilters) -> QuerySet[Ticket]:
     tickets = Ticket.objects.visible_to(agent)
     if filters.status:
@@ -146,6 +163,8 @@ def filter_tickets(agent: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(priority__in=filters.priority)
     if filters.team is not None:
         tickets = tickets.filter(team_id=filters.team)
+    if filters.teams is not None:
+        tickets = tickets.filter(team_id__in=filters.teams)
     if filters.unassigned:
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee is not None:
@@ -158,6 +177,16 @@ def filter_tickets(agent: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(channel=filters.channel)
     if filters.tag:
         tickets = tickets.filter(tags__name=filters.tag.strip().lower())
+    if filters.custom_field is not None:
+        key, value = filters.custom_field
+        # The key becomes part of a JSON path lookup, so only a defined field's key is used.
+        if not CustomFieldDefinition.objects.filter(entity="ticket", key=key).exists():
+            raise InvalidInput(
+                _("There is no ticket field %(key)s.") % {"key": key}, field="custom_field"
+            )
+        tickets = tickets.filter(
+            Q(**{f"custom_fields__{key}": value}) | Q(**{f"custom_fields__{key}": _number(value)})
+        )
     if filters.q:
         q = filters.q.strip()
         text = Q(subject__icontains=q) | Q(requester__email__icontains=q)
@@ -216,3 +245,164 @@ def ticket_page(
         last = rows[-1]
         next_cursor = _encode_cursor(getattr(last, field), last.pk)
     return rows, next_cursor
+
+
+# --- The agent workspace: queue views, counts, neighbours, the customer panel -------------
+
+
+@dataclass(frozen=True)
+class QueueView:
+    slug: str
+    label: object
+
+
+QUEUE_VIEWS = (
+    QueueView("mine", _lazy("My open tickets")),
+    QueueView("unassigned", _lazy("Unassigned")),
+    QueueView("my-teams", _lazy("My teams")),
+    QueueView("open", _lazy("All open")),
+    QueueView("pending", _lazy("Pending")),
+    QueueView("on-hold", _lazy("On-hold")),
+    QueueView("solved", _lazy("Recently solved")),
+)
+OPEN_STATES = [Status.NEW, Status.OPEN]
+
+
+def team_ids_of(agent: User) -> list[int]:
+    return list(agent.teams.values_list("id", flat=True))
+
+
+def view_filters(slug: str, *, agent: User, team_ids: list[int]) -> TicketFilters:
+    """The filters behind a built-in queue view; an unknown view is all unsolved tickets."""
+    unsolved = [str(s) for s in UNSOLVED_STATES]
+    return {
+        "mine": TicketFilters(assignee=agent.pk, status=unsolved),
+        "unassigned": TicketFilters(unassigned=True, status=unsolved),
+        "my-teams": TicketFilters(teams=team_ids, status=unsolved),
+        "open": TicketFilters(status=[str(s) for s in OPEN_STATES]),
+        "pending": TicketFilters(status=[Status.PENDING]),
+        "on-hold": TicketFilters(status=[Status.ON_HOLD]),
+        "solved": TicketFilters(status=[Status.SOLVED]),
+    }.get(slug, TicketFilters(status=unsolved))
+
+
+def queue_counts(agent: User, *, team_ids: list[int]) -> dict[str, int]:
+    """How many tickets each built-in view holds, in one query.
+
+    Only unsolved and solved tickets are read (closed ones, the bulk of a long-lived
+    help desk, never count), through the status index.
+    """
+    unsolved = Q(status__in=UNSOLVED_STATES)
+    row = (
+        Ticket.objects.visible_to(agent)
+        .filter(status__in=[*UNSOLVED_STATES, Status.SOLVED])
+        .aggregate(
+            mine=Count("id", filter=unsolved & Q(assignee_id=agent.pk)),
+            unassigned=Count("id", filter=unsolved & Q(assignee__isnull=True)),
+            my_teams=Count("id", filter=unsolved & Q(team_id__in=team_ids)),
+            open=Count("id", filter=Q(status__in=OPEN_STATES)),
+            pending=Count("id", filter=Q(status=Status.PENDING)),
+            on_hold=Count("id", filter=Q(status=Status.ON_HOLD)),
+            solved=Count("id", filter=Q(status=Status.SOLVED)),
+        )
+    )
+    return {key.replace("_", "-"): value or 0 for key, value in row.items()}
+
+
+def neighbours_in_view(
+    agent: User, filters: TicketFilters, *, sort: str, ticket: Ticket
+) -> tuple[int | None, int | None]:
+    """The numbers of the tickets before and after this one in a list (two indexed reads)."""
+    if sort not in SORTS:
+        sort = "-updated_at"
+    field, descending = SORTS[sort]
+    value = getattr(ticket, field)
+    tickets = filter_tickets(agent, filters)
+    after = Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": ticket.pk})
+    before = Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": ticket.pk})
+    ascending_order = [field, "id"]
+    descending_order = [f"-{field}", "-id"]
+    if descending:
+        following = tickets.filter(before).order_by(*descending_order)
+        preceding = tickets.filter(after).order_by(*ascending_order)
+    else:
+        following = tickets.filter(after).order_by(*ascending_order)
+        preceding = tickets.filter(before).order_by(*descending_order)
+    previous_number = preceding.values_list("number", flat=True).first()
+    next_number = following.values_list("number", flat=True).first()
+    return previous_number, next_number
+
+
+@dataclass
+class CustomerPanel:
+    identities: list[Identity]
+    open_tickets: list[Ticket]
+    recent_tickets: list[Ticket]
+    total_tickets: int
+
+
+def customer_panel(customer: Customer, *, exclude: Ticket | None = None) -> CustomerPanel:
+    """What an agent sees of a requester next to a ticket: three queries, any history size."""
+    tickets = Ticket.objects.filter(requester=customer)
+    others = tickets.exclude(pk=exclude.pk) if exclude is not None else tickets
+    recent = list(
+        others.only("number", "subject", "status", "updated_at").order_by("-created_at")[:8]
+    )
+    return CustomerPanel(
+        identities=list(customer.identities.order_by("kind", "value")),
+        open_tickets=[t for t in recent if t.status in UNSOLVED_STATES],
+        recent_tickets=[t for t in recent if t.status not in UNSOLVED_STATES],
+        total_tickets=tickets.count(),
+    )
+
+
+# --- The customer portal: reads named for the customer they are for ------------------------
+
+
+def tickets_for_customer(customer: Customer) -> QuerySet[Ticket]:
+    """The requests a signed-in customer may read: their own, and their organization's when
+    the organization shares requests among its members."""
+    mine = Q(requester=customer)
+    organization = customer.organization
+    if (
+        organization is not None
+        and organization.portal_visibility == Organization.PortalVisibility.ORGANIZATION
+    ):
+        mine |= Q(organization=organization)
+    return Ticket.objects.filter(mine, merged_into__isnull=True).select_related("requester")
+
+
+def ticket_for_customer(customer: Customer, number: int) -> Ticket:
+    """One request if this customer may read it; missing and not-yours look the same."""
+    ticket = tickets_for_customer(customer).filter(number=number).first()
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+def public_messages(ticket: Ticket) -> QuerySet[Message]:
+    """The conversation as the customer sees it: public replies only, never internal notes."""
+    return (
+        ticket.messages.filter(kind=Message.Kind.REPLY)
+        .select_related("author_agent", "author_customer")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def saved_views_for(agent: User, *, team_ids: list[int]) -> list[SavedView]:
+    """The agent's own saved views and those shared with their teams."""
+    return list(
+        SavedView.objects.filter(Q(owner=agent) | Q(team_id__in=team_ids)).select_related("team")
+    )
+
+
+def saved_view_for(agent: User, view_id: int, *, team_ids: list[int]) -> SavedView:
+    view = (
+        SavedView.objects.filter(Q(owner=agent) | Q(team_id__in=team_ids))
+        .filter(pk=view_id)
+        .first()
+    )
+    if view is None:
+        raise ObjectNotFound("Saved view", view_id)
+    return view

@@ -54,6 +54,7 @@ from serviceloop.tickets.models import (
     EventKind,
     Message,
     Priority,
+    SavedView,
     Status,
     Tag,
     Ticket,
@@ -1451,3 +1452,56 @@ def define_custom_field(*, actor: User, **definition: Any) -> CustomFieldDefinit
 def change_custom_field(*, actor: User, field_id: int, **changes: Any) -> CustomFieldDefinition:
     require_settings_access(actor)
     return update_custom_field(field_id=field_id, **changes)
+
+
+# --- The customer's own actions (portal) --------------------------------------------------
+
+
+@transaction.atomic
+def solve_ticket_for_customer(*, ticket_id: int, customer: Customer) -> Ticket:
+    """The requester says their problem is solved; a closed or solved request stays as it is.
+
+    The caller has checked the customer may read this ticket (queries.ticket_for_customer).
+    """
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise ObjectNotFound("Ticket", ticket_id)
+    if ticket.status in (Status.SOLVED, Status.CLOSED):
+        return ticket
+    _change_status(
+        ticket,
+        target=Status.SOLVED,
+        actor=Actor.of_customer(customer),
+        request_id=new_request_id(),
+        at=clock.now(),
+    )
+    return ticket
+
+
+# --- Saved queue views --------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_view(*, agent: User, name: str, query: dict[str, Any], team_id: int | None) -> SavedView:
+    """Keep a queue filter under a name, shared with one of the agent's teams if asked."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise InvalidInput(_("A name of 1 to 100 characters is required."), field="name")
+    team = None
+    if team_id is not None:
+        team = agent.teams.filter(pk=team_id).first()
+        if team is None:
+            raise InvalidInput(_("You can share a view only with a team you are in."), field="team")
+    clean = {str(k): [str(v) for v in values] for k, values in query.items() if k != "cursor"}
+    return SavedView.objects.create(
+        name=name, owner=agent, team=team, query=clean, created_at=clock.now()
+    )
+
+
+@transaction.atomic
+def delete_saved_view(*, agent: User, view_id: int) -> None:
+    """Remove a saved view; only its owner (or a supervisor) may."""
+    view = SavedView.objects.filter(pk=view_id).first()
+    if view is None or (view.owner_id != agent.pk and not agent.manages_settings):
+        raise ObjectNotFound("Saved view", view_id)
+    view.delete()

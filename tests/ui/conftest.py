@@ -1,0 +1,53 @@
+"""Fixtures for the agent workspace and portal pages: signed-in clients of every kind."""
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from serviceloop.accounts.models import Team, User
+from serviceloop.customers.models import Customer
+from serviceloop.portal.views import SESSION_KEY
+from tests.customers.factories import CustomerFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+    # Pages link static files; tests do not run collectstatic, so skip the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
+    def make(user: User | None, *, csrf: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=csrf)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def portal_client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
+    def make(customer: Customer, *, csrf: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=csrf)
+        session = client.session
+        session[SESSION_KEY] = customer.pk
+        session.save()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def customer(db) -> Customer:  # type: ignore[no-untyped-def]
+    return CustomerFactory(email="mia@example.com", name="Mia Wong")
+
+
+@pytest.fixture
+def agent_client(client_for, agent, team: Team) -> Client:  # type: ignore[no-untyped-def]
+    return client_for(agent)
