@@ -136,6 +136,7 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from serviceloop.accounts.api import router as accounts_router
     from serviceloop.customers.api import router as customers_router
+    from serviceloop.inboxes.api import router as inboxes_router
     from serviceloop.tickets.api import router as tickets_router
     from serviceloop.tickets.api import settings_router as ticket_settings_router
     from serviceloop.webhooks.api import router as webhooks_router
@@ -145,6 +146,7 @@ def _register_routers() -> None:
     api.add_router("/", customers_router)
     api.add_router("/", accounts_router)
     api.add_router("/", webhooks_router)
+    api.add_router("/", inboxes_router)
 
 
 _register_routers()

@@ -34,12 +34,16 @@ class Schedule:
 
 
 def schedules() -> list[Schedule]:
+    from serviceloop.inboxes.imap import poll_imap_inboxes
+    from serviceloop.inboxes.outbound import send_due_outbound_messages
     from serviceloop.tickets.services import close_solved_tickets
     from serviceloop.webhooks.services import retry_due_webhook_deliveries
 
     return [
         Schedule("close solved tickets", 300, close_solved_tickets),
         Schedule("retry due webhook deliveries", 30, retry_due_webhook_deliveries),
+        Schedule("send due outbound email", 30, send_due_outbound_messages),
+        Schedule("poll IMAP inboxes", settings.SERVICELOOP_IMAP_POLL_SECONDS, poll_imap_inboxes),
     ]
 
 

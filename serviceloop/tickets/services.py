@@ -160,9 +160,13 @@ def _clean_subject(subject: str) -> str:
     return subject
 
 
+# cid: is how an email's HTML points at its own inline images; a browser never fetches it.
+HTML_URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"cid"}
+
+
 def _clean_body(body: str, body_html: str = "") -> tuple[str, str]:
     text = (body or "").strip()
-    html = nh3.clean(body_html) if body_html else ""
+    html = nh3.clean(body_html, url_schemes=HTML_URL_SCHEMES) if body_html else ""
     if not text and html:
         text = nh3.clean(body_html, tags=set()).strip()
     if not text:
@@ -503,6 +507,27 @@ def add_internal_note(
     )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=at)
     return message
+
+
+@transaction.atomic
+def add_system_note(*, ticket_id: int, body: str) -> Message:
+    """Leave an internal note from the system (a bounce, a dropped attachment, a failed send)."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        raise ObjectNotFound("Ticket", ticket_id)
+    # Notes about a closed ticket still belong on it: they explain what happened to its mail.
+    return _add_message(
+        ticket,
+        kind=Message.Kind.NOTE,
+        actor=SYSTEM,
+        body=body,
+        body_html="",
+        channel=Channel.AGENT,
+        metadata=None,
+        attachments=(),
+        request_id=new_request_id(),
+        at=clock.now(),
+    )
 
 
 @transaction.atomic

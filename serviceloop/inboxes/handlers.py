@@ -1,0 +1,11 @@
+from serviceloop.core.events import subscribe
+from serviceloop.inboxes import outbound
+from serviceloop.tickets.events import MessageAdded
+from serviceloop.tickets.models import Message
+
+
+@subscribe(MessageAdded, durable=True)
+def email_agent_reply(event: MessageAdded) -> None:
+    """After commit, in the worker: send an agent's public reply to the requester by email."""
+    if event.kind == Message.Kind.REPLY and event.author_kind == Message.AuthorKind.AGENT:
+        outbound.queue_reply(message_id=event.message_id)

@@ -1,0 +1,55 @@
+"""Fold quoted history and signatures away from what the customer just wrote.
+
+mail-parser-reply knows the attribution lines of many clients and languages ("On ...
+wrote:", "Le ... a écrit :", "Am ... schrieb", "-----Original Message-----", Outlook's
+"From: ... Sent: ...") and the usual signatures. What it leaves, a trailing block of
+"> " lines and the attribution line above it in a language it does not know, is folded
+here too. The full text is always kept next to the new text.
+"""
+
+import re
+
+from mailparser_reply import EmailReplyParser
+
+LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs"]
+MAX_FOLD_CHARS = 100_000
+
+_parser = EmailReplyParser(languages=LANGUAGES)
+_ATTRIBUTION_RE = re.compile(
+    r"^.{0,300}(?:wrote|schrieb|escribió|écrit|scritto|skrev|napisał)\s*:?\s*$|^.{0,300}:\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE_RE = re.compile(r"^-- ?$", re.MULTILINE)
+
+
+def _drop_trailing_quote(text: str) -> str:
+    lines = text.split("\n")
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
+        end -= 1
+    if end == len(lines) or not any(line.lstrip().startswith(">") for line in lines[end:]):
+        return text
+    if end and _ATTRIBUTION_RE.match(lines[end - 1].strip()):
+        end -= 1
+    return "\n".join(lines[:end]).rstrip()
+
+
+def fold_quoted_text(text: str) -> str:
+    """The new part of a message: no quoted history, no signature. Never empty if text isn't."""
+    if not text.strip():
+        return ""
+    head, tail = text[:MAX_FOLD_CHARS], text[MAX_FOLD_CHARS:]
+    try:
+        message = _parser.read(head)
+        new = message.replies[0].body if message.replies else head
+    except Exception:
+        new = head
+    new = _drop_trailing_quote(new)
+    # A plain "-- " signature separator the library left in place.
+    if match := _SIGNATURE_RE.search(new):
+        new = new[: match.start()]
+    new = new.strip()
+    if not new:
+        # Everything was quoted or signature (a bare forward): show it all.
+        return (head + tail).strip()
+    return new

@@ -1,0 +1,592 @@
+"""Inboxes: their settings, and the one path every inbound message takes.
+
+`receive_raw_email` is that path for SMTP, IMAP, imports and the web form alike: the raw
+bytes are committed first, then parsed and threaded in a second transaction, so a parser
+bug or a crash never loses a message, and a message delivered twice is stored once.
+"""
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from serviceloop.accounts.models import User
+from serviceloop.accounts.services import require_settings_access
+from serviceloop.core import clock
+from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectNotFound
+from serviceloop.customers.models import Customer
+from serviceloop.customers.normalize import normalize_email
+from serviceloop.customers.services import find_or_create_customer
+from serviceloop.inboxes import outbound
+from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
+from serviceloop.inboxes.parsing import (
+    ParsedMail,
+    content_hash,
+    has_reply_prefix,
+    normalize_subject,
+    parse_headers,
+    parse_message,
+    ticket_numbers_in,
+)
+from serviceloop.tickets import services as tickets
+from serviceloop.tickets.models import Channel, Status, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Addresses at these providers belong to unrelated people, so a shared domain says nothing.
+PUBLIC_MAIL_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.de",
+    "gmx.net", "gmx.com", "web.de", "t-online.de", "proton.me", "protonmail.com",
+    "mail.ru", "yandex.ru", "yandex.com", "qq.com", "163.com", "orange.fr", "free.fr",
+    "laposte.net", "libero.it", "hotmail.fr", "hotmail.co.uk", "yahoo.fr", "yahoo.co.uk",
+}  # fmt: skip
+
+INBOX_FIELDS = {
+    "name", "is_active", "imap_host", "imap_port", "imap_security", "imap_username",
+    "imap_password", "imap_folder", "imap_after_import", "imap_move_to", "smtp_host",
+    "smtp_port", "smtp_username", "smtp_password", "smtp_use_tls", "smtp_use_ssl",
+    "max_attachment_bytes", "send_acknowledgement", "acknowledgement_template",
+    "thread_by_subject_days", "sender_rate_limit_per_hour", "team_id",
+}  # fmt: skip
+
+
+# --- Inbox settings -----------------------------------------------------------------------
+
+
+def _unique_slug(address: str) -> str:
+    base = slugify(address.split("@")[0]) or "inbox"
+    slug, n = base[:50], 2
+    while Inbox.objects.filter(slug=slug).exists():
+        slug = "%s-%d" % (base[:50], n)
+        n += 1
+    return slug
+
+
+def _apply_inbox_fields(inbox: Inbox, changes: dict[str, Any]) -> None:
+    unknown = set(changes) - INBOX_FIELDS
+    if unknown:
+        raise InvalidInput(
+            _("Unknown inbox setting %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    for name, value in changes.items():
+        setattr(inbox, name, value)
+    choices = {
+        "imap_security": Inbox.ImapSecurity,
+        "imap_after_import": Inbox.ImapAfterImport,
+    }
+    for name, kind in choices.items():
+        if getattr(inbox, name) not in kind.values:
+            raise InvalidInput(
+                _("%(field)s must be one of: %(values)s.")
+                % {"field": name, "values": ", ".join(kind.values)},
+                field=name,
+            )
+    if inbox.imap_after_import == Inbox.ImapAfterImport.MOVE and not inbox.imap_move_to:
+        raise InvalidInput(_("Name the folder to move imported mail to."), field="imap_move_to")
+    if "{number}" not in inbox.acknowledgement_template:
+        raise InvalidInput(
+            _("The acknowledgement must contain {number}, the ticket number."),
+            field="acknowledgement_template",
+        )
+
+
+@transaction.atomic
+def create_inbox(*, actor: User | None, address: str, **settings: Any) -> Inbox:
+    """Add an address the business owns; mail to it and its contact form become tickets."""
+    if actor is not None:
+        require_settings_access(actor)
+    address = normalize_email(address, field="address")
+    if Inbox.objects.filter(address=address).exists():
+        raise Conflict(_("There is an inbox for %(address)s already.") % {"address": address})
+    inbox = Inbox(address=address, slug=_unique_slug(address))
+    settings.setdefault("name", address)
+    _apply_inbox_fields(inbox, settings)
+    inbox.save()
+    return inbox
+
+
+@transaction.atomic
+def update_inbox(*, actor: User, inbox_id: int, **changes: Any) -> Inbox:
+    require_settings_access(actor)
+    inbox = Inbox.objects.select_for_update().filter(pk=inbox_id).first()
+    if inbox is None:
+        raise ObjectNotFound("Inbox", inbox_id)
+    _apply_inbox_fields(inbox, changes)
+    inbox.save()
+    return inbox
+
+
+def delete_inbox(*, actor: User, inbox_id: int) -> None:
+    """Remove an inbox; the messages it received stay (their inbox becomes empty)."""
+    require_settings_access(actor)
+    deleted, _rows = Inbox.objects.filter(pk=inbox_id).delete()
+    if not deleted:
+        raise ObjectNotFound("Inbox", inbox_id)
+
+
+def inbox_for_recipients(recipients: list[str]) -> Inbox | None:
+    """The active inbox one of these envelope recipients names, if any."""
+    addresses = [r.strip().strip("<>").lower() for r in recipients]
+    return Inbox.objects.filter(address__in=addresses, is_active=True).first()
+
+
+# --- Receiving ----------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """What became of one delivery: `outcome` is imported, duplicate or failed."""
+
+    inbound: InboundMessage
+    outcome: str
+
+
+def _quick_message_id(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender and subject from the headers alone, before the full parse."""
+    try:
+        message_id, sender, subject = parse_headers(raw)
+    except Exception:
+        return "", "", ""
+    return message_id, sender, subject[:250]
+
+
+def _dedupe_key(message_id: str, digest: str) -> str:
+    if message_id and len(message_id) <= 240:
+        return message_id
+    if message_id:
+        return "mid-sha256:%s" % content_hash(message_id.encode("utf-8", "replace"))
+    return "sha256:%s" % digest
+
+
+def store_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
+    """Commit the raw bytes, or find the message a second delivery of them repeats."""
+    digest = content_hash(raw)
+    message_id, sender, subject = _quick_message_id(raw)
+    key = _dedupe_key(message_id, digest)
+    row = InboundMessage(
+        inbox=inbox,
+        via=via,
+        raw=raw,
+        size=len(raw),
+        content_hash=digest,
+        message_id=message_id,
+        dedupe_key=key,
+        from_address=sender[:320],
+        subject=subject,
+        received_at=clock.now(),
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+        return Received(row, "new")
+    except IntegrityError:
+        pass
+    original = InboundMessage.objects.filter(dedupe_key=key, duplicate_of__isnull=True).first()
+    if original is None:  # deleted in between: store it as new after all
+        with transaction.atomic():
+            row.save()
+        return Received(row, "new")
+    if original.content_hash == digest:
+        # The very same bytes again (a retried delivery, a re-run import): nothing to keep.
+        return Received(original, "duplicate")
+    # Same Message-ID, different bytes (another route, or a client reusing IDs): keep
+    # these bytes too, so nothing received is ever lost, but do not make a second ticket.
+    row.duplicate_of = original
+    row.state = InboundMessage.State.DUPLICATE
+    with transaction.atomic():
+        row.save()
+    return Received(original, "duplicate")
+
+
+def receive_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
+    """Store one raw message, then parse it and put it on its ticket. Safe to call twice."""
+    received = store_raw_email(inbox=inbox, raw=raw, via=via)
+    inbound = received.inbound
+    if inbound.state == InboundMessage.State.RECEIVED:
+        # New, or stored by a run that died before processing it: process it now.
+        state = process_inbound(inbound_id=inbound.pk)
+        inbound.state = state
+        if received.outcome == "new":
+            outcome = "failed" if state == InboundMessage.State.FAILED else "imported"
+            return Received(inbound, outcome)
+    return received
+
+
+def reprocess_inbound(*, inbound_id: int) -> str:
+    """Run a stored message through the parser again (after a fix); returns its new state.
+
+    A message that already made its ticket message is left alone, so this never duplicates.
+    """
+    updated = InboundMessage.objects.filter(
+        pk=inbound_id,
+        ticket_message__isnull=True,
+        state__in=[InboundMessage.State.FAILED, InboundMessage.State.IGNORED],
+    ).update(state=InboundMessage.State.RECEIVED, error="")
+    if not updated and not InboundMessage.objects.filter(pk=inbound_id).exists():
+        raise ObjectNotFound("Inbound message", inbound_id)
+    return process_inbound(inbound_id=inbound_id)
+
+
+def process_inbound(*, inbound_id: int) -> str:
+    """Parse and thread one stored message exactly once; a failure is recorded, not raised."""
+    try:
+        with transaction.atomic():
+            inbound = (
+                InboundMessage.objects.select_for_update()
+                .select_related("inbox")
+                .filter(pk=inbound_id, state=InboundMessage.State.RECEIVED)
+                .first()
+            )
+            if inbound is None:
+                return InboundMessage.objects.get(pk=inbound_id).state
+            _process(inbound)
+            return inbound.state
+    except Exception as error:
+        detail = error.message if isinstance(error, DomainError) else repr(error)
+        logger.warning("Inbound message %s failed: %s", inbound_id, detail)
+        InboundMessage.objects.filter(pk=inbound_id).update(
+            state=InboundMessage.State.FAILED,
+            error=("%s\n\n%s" % (detail, traceback.format_exc()))[-8000:],
+            processed_at=clock.now(),
+        )
+        return InboundMessage.State.FAILED
+
+
+def _finish(inbound: InboundMessage, state: str, **fields: Any) -> None:
+    inbound.state = state
+    inbound.processed_at = clock.now()
+    for name, value in fields.items():
+        setattr(inbound, name, value)
+    inbound.save()
+
+
+def _process(inbound: InboundMessage) -> None:
+    mail = parse_message(bytes(inbound.raw))
+    inbound.message_id = mail.message_id or inbound.message_id
+    inbound.from_address = mail.from_address[:320]
+    inbound.subject = mail.subject[:250]
+    inbound.is_automatic = bool(mail.automatic_reason)
+    inbox = inbound.inbox
+
+    if mail.bounce is not None and _attach_bounce(inbound, mail):
+        return
+    sender = mail.from_address
+    if not sender:
+        _finish(inbound, InboundMessage.State.FAILED, error=_("The message has no sender address."))
+        return
+    if inbox is not None and _over_rate_limit(inbound, inbox):
+        _finish(
+            inbound,
+            InboundMessage.State.IGNORED,
+            error=_("Rate limited: %(sender)s sent more than %(limit)s messages in an hour.")
+            % {"sender": sender, "limit": inbox.sender_rate_limit_per_hour},
+        )
+        return
+    customer = find_or_create_customer(email=sender, name=mail.from_name)
+    ticket = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
+    attachments, dropped = _attachments(mail, inbox)
+    metadata = _metadata(mail, inbound)
+    body = mail.new_text or mail.text or _("(no text)")
+    channel = Channel.WEB if inbound.via == InboundMessage.Via.WEB else Channel.EMAIL
+    if ticket is None:
+        created = tickets.create_ticket(
+            actor=None,
+            subject=" ".join(mail.subject.split())[:250] or _("(no subject)"),
+            body=body,
+            body_html=mail.html,
+            requester_email=customer.email,
+            requester_name=mail.from_name,
+            channel=channel,
+            team_id=inbox.team_id if inbox else None,
+            attachments=attachments,
+            metadata=metadata,
+        )
+        message = created.messages.order_by("id").first()
+        assert message is not None
+        is_new_ticket = True
+    else:
+        message = tickets.add_customer_message(
+            ticket_id=ticket.pk,
+            customer=customer,
+            body=body,
+            body_html=mail.html,
+            channel=channel,
+            metadata=metadata,
+            attachments=attachments,
+        )
+        # A reply to a closed ticket opens a follow-up: a new ticket, acknowledged as one.
+        is_new_ticket = message.ticket_id != ticket.pk and message.ticket.messages.count() == 1
+    landed = message.ticket
+    if inbox is not None:
+        InboxTicket.objects.get_or_create(ticket=landed, defaults={"inbox": inbox})
+    _add_followers(landed, mail, customer)
+    if dropped:
+        tickets.add_system_note(ticket_id=landed.pk, body=_dropped_note(dropped, inbox))
+    _finish(inbound, InboundMessage.State.PROCESSED, ticket=landed, ticket_message=message)
+    if (
+        is_new_ticket
+        and inbox is not None
+        and inbox.send_acknowledgement
+        and not mail.automatic_reason
+    ):
+        outbound.queue_acknowledgement(ticket=landed, inbox=inbox, inbound=inbound)
+
+
+def _metadata(mail: ParsedMail, inbound: InboundMessage) -> dict[str, Any]:
+    return {
+        "inbound_message_id": inbound.pk,
+        "message_id": mail.message_id,
+        "from": mail.from_address,
+        "from_name": mail.from_name,
+        "to": mail.to[:20],
+        "cc": mail.cc[:20],
+        "subject": mail.subject,
+        "date": mail.date,
+        # What the customer wrote now is the message body; the quoted history and
+        # signature stay here, folded away.
+        "full_text": mail.text if mail.text != mail.new_text else "",
+        "automatic": mail.automatic_reason,
+    }
+
+
+def _over_rate_limit(inbound: InboundMessage, inbox: Inbox) -> bool:
+    if not inbox.sender_rate_limit_per_hour:
+        return False
+    since = clock.now() - timedelta(hours=1)
+    recent = (
+        InboundMessage.objects.filter(
+            from_address=inbound.from_address,
+            received_at__gte=since,
+            duplicate_of__isnull=True,
+            state=InboundMessage.State.PROCESSED,
+        )
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    return recent >= inbox.sender_rate_limit_per_hour
+
+
+# --- Threading ----------------------------------------------------------------------------
+
+
+def _ticket_by_references(mail: ParsedMail) -> Ticket | None:
+    refs = mail.thread_references[:100]
+    if not refs:
+        return None
+    known: dict[str, int] = {}
+    for message_id, ticket_id in OutboundMessage.objects.filter(message_id__in=refs).values_list(
+        "message_id", "ticket_id"
+    ):
+        known[message_id] = ticket_id
+    for message_id, ticket_id in InboundMessage.objects.filter(
+        message_id__in=refs, ticket__isnull=False
+    ).values_list("message_id", "ticket_id"):
+        known.setdefault(message_id, ticket_id)
+    for ref in refs:  # the most specific reference first
+        if ref in known:
+            return Ticket.objects.filter(pk=known[ref]).first()
+    return None
+
+
+def _may_write_to(customer: Customer, ticket: Ticket) -> bool:
+    if ticket.requester_id == customer.pk:
+        return True
+    if customer.organization_id and customer.organization_id == ticket.organization_id:
+        return True
+    return ticket.followers.filter(pk=customer.pk).exists()
+
+
+def _ticket_by_token(mail: ParsedMail, customer: Customer) -> Ticket | None:
+    for number in ticket_numbers_in(mail.subject):
+        ticket = Ticket.objects.filter(number=number).first()
+        # A number in a subject is easy to guess; only people on the ticket may use it.
+        if ticket is not None and _may_write_to(customer, ticket):
+            return ticket
+    return None
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].lower()
+
+
+def _ticket_by_subject(
+    mail: ParsedMail, inbound: InboundMessage, customer: Customer
+) -> Ticket | None:
+    """The ticket a subject-only reply ("Re: <subject>", no threading headers) continues.
+
+    Only a subject with a reply prefix counts: the same subject written anew is a new
+    request. The sender's own tickets come first; then, for a company domain (not a public
+    mail provider), a colleague's ticket at the same company.
+    """
+    inbox = inbound.inbox
+    days = inbox.thread_by_subject_days if inbox is not None else 0
+    subject = normalize_subject(mail.subject)
+    if not days or not subject or not has_reply_prefix(mail.subject):
+        return None
+    earlier = InboundMessage.objects.filter(
+        received_at__gte=clock.now() - timedelta(days=days),
+        ticket__isnull=False,
+        state=InboundMessage.State.PROCESSED,
+        duplicate_of__isnull=True,
+    ).exclude(pk=inbound.pk)
+    domain = _domain(mail.from_address)
+    searches = [Q(from_address=mail.from_address)]
+    if domain not in PUBLIC_MAIL_DOMAINS:
+        searches.append(Q(from_address__endswith="@" + domain))
+    for search in searches:
+        candidates = earlier.filter(search).order_by("-received_at", "-id")
+        for row in candidates.only("subject", "from_address", "ticket_id")[:200]:
+            if row.ticket_id is None or normalize_subject(row.subject) != subject:
+                continue
+            ticket = Ticket.objects.select_related("requester").filter(id=row.ticket_id).first()
+            if ticket is None:
+                continue
+            # A colleague joins only a ticket of their own company.
+            if row.from_address == mail.from_address or _may_write_to(customer, ticket):
+                return ticket
+            if _domain(ticket.requester.email) == domain:
+                return ticket
+    return None
+
+
+def _thread(mail: ParsedMail, inbound: InboundMessage, customer: Customer) -> Ticket | None:
+    """The ticket this message continues, or None for a new ticket."""
+    return (
+        _ticket_by_references(mail)
+        or _ticket_by_token(mail, customer)
+        or _ticket_by_subject(mail, inbound, customer)
+    )
+
+
+def _add_followers(ticket: Ticket, mail: ParsedMail, customer: Customer) -> None:
+    if ticket.status == Status.CLOSED:
+        return
+    ours = set(Inbox.objects.values_list("address", flat=True))
+    candidates = [*mail.cc, *mail.to]
+    if customer.pk != ticket.requester_id:
+        candidates.append(customer.email)
+    emails = []
+    for address in dict.fromkeys(candidates):
+        if address in ours:
+            continue
+        try:
+            emails.append(normalize_email(address))
+        except InvalidInput:
+            continue
+    if emails:
+        tickets.add_followers(number=ticket.number, agent=None, emails=emails[:20], ticket=ticket)
+
+
+# --- Attachments and bounces --------------------------------------------------------------
+
+
+def _attachments(
+    mail: ParsedMail, inbox: Inbox | None
+) -> tuple[list[tickets.NewAttachment], list[tuple[str, int]]]:
+    from django.conf import settings
+
+    limit = settings.SERVICELOOP_MAX_ATTACHMENT_BYTES
+    if inbox is not None:
+        limit = min(limit, inbox.max_attachment_bytes)
+    kept, dropped = [], []
+    for item in mail.attachments:
+        if len(item.content) > limit:
+            dropped.append((item.filename, len(item.content)))
+            continue
+        kept.append(
+            tickets.NewAttachment(
+                filename=item.filename,
+                content_type=item.content_type,
+                content=item.content,
+                content_id=item.content_id,
+            )
+        )
+    return kept, dropped
+
+
+def _dropped_note(dropped: list[tuple[str, int]], inbox: Inbox | None) -> str:
+    lines = ["%s (%s bytes)" % (name, size) for name, size in dropped]
+    limit = inbox.max_attachment_bytes if inbox else 0
+    return _(
+        "Attachments over the size limit of %(limit)s bytes were not kept: %(files)s. "
+        "The original message is stored; an admin can find it under inbound messages."
+    ) % {"limit": limit, "files": ", ".join(lines)}
+
+
+def _attach_bounce(inbound: InboundMessage, mail: ParsedMail) -> bool:
+    """Put a delivery failure on the ticket whose mail bounced; False if it is not ours."""
+    assert mail.bounce is not None
+    delivery = (
+        OutboundMessage.objects.select_for_update()
+        .filter(message_id__in=mail.bounce.original_message_ids)
+        .first()
+    )
+    if delivery is None:
+        return False
+    reason = mail.bounce.diagnostic or mail.bounce.status or mail.new_text[:500]
+    delivery.state = OutboundMessage.State.BOUNCED
+    delivery.last_error = reason[:4000]
+    delivery.save(update_fields=["state", "last_error"])
+    note = tickets.add_system_note(
+        ticket_id=delivery.ticket_id,
+        body=_("The email to %(to)s bounced: %(reason)s")
+        % {"to": delivery.to_address, "reason": reason or _("no reason given")},
+    )
+    _finish(
+        inbound, InboundMessage.State.PROCESSED, ticket_id=delivery.ticket_id, ticket_message=note
+    )
+    return True
+
+
+# --- The web form -------------------------------------------------------------------------
+
+
+def submit_contact_form(
+    *,
+    inbox: Inbox,
+    name: str,
+    email_address: str,
+    subject: str,
+    message: str,
+    attachments: list[tuple[str, str, bytes]],
+) -> Received:
+    """Turn a contact-form submission into a stored message and a new ticket."""
+    from email.message import EmailMessage
+    from email.utils import formataddr, formatdate, make_msgid
+
+    mail = EmailMessage()
+    mail["From"] = formataddr((name, email_address))
+    mail["To"] = inbox.address
+    mail["Subject"] = subject
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = make_msgid("contact", domain=inbox.address.rsplit("@", 1)[-1])
+    mail["X-Serviceloop-Via"] = "web-form"
+    mail.set_content(message)
+    for filename, content_type, content in attachments:
+        maintype, _sep, subtype = content_type.partition("/")
+        mail.add_attachment(
+            content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=filename,
+        )
+    return receive_raw_email(inbox=inbox, raw=mail.as_bytes(), via=InboundMessage.Via.WEB)
+
+
+def inbound_messages_to_reprocess(*, failed_only: bool) -> list[int]:
+    states = [InboundMessage.State.FAILED]
+    if not failed_only:
+        states += [InboundMessage.State.RECEIVED, InboundMessage.State.IGNORED]
+    return list(
+        InboundMessage.objects.filter(state__in=states, ticket_message__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
