@@ -12,7 +12,7 @@ from tests.customers.factories import CustomerFactory
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+def _plain_static_files(settings) -> None:
     # Pages link static files; tests do not run collectstatic, so skip the manifest.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -21,7 +21,7 @@ def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
+def client_for(db) -> Callable[..., Client]:
     def make(user: User | None, *, csrf: bool = False) -> Client:
         client = Client(enforce_csrf_checks=csrf)
         if user is not None:
@@ -32,7 +32,7 @@ def client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def portal_client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
+def portal_client_for(db) -> Callable[..., Client]:
     def make(customer: Customer, *, csrf: bool = False) -> Client:
         client = Client(enforce_csrf_checks=csrf)
         session = client.session
@@ -44,10 +44,10 @@ def portal_client_for(db) -> Callable[..., Client]:  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def customer(db) -> Customer:  # type: ignore[no-untyped-def]
+def customer(db) -> Customer:
     return CustomerFactory(email="mia@example.com", name="Mia Wong")
 
 
 @pytest.fixture
-def agent_client(client_for, agent, team: Team) -> Client:  # type: ignore[no-untyped-def]
+def agent_client(client_for, agent, team: Team) -> Client:
     return client_for(agent)
