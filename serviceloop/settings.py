@@ -248,5 +248,3 @@ SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR = int(
 )
 # A portal sign-in link works once, for this many minutes.
 SERVICELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("SERVICELOOP_PORTAL_LINK_MINUTES", "30"))
-# The address customers use in links sent by email (portal sign-in), e.g. https://help.example.
-SERVICELOOP_BASE_URL = os.environ.get("SERVICELOOP_BASE_URL", "http://127.0.0.1:8000")
