@@ -612,6 +612,7 @@ def _change_status(
     request_id: str,
     at: datetime,
     custom_status: CustomStatus | None = None,
+    check_required_fields: bool = True,
 ) -> None:
     """Move a locked ticket through the lifecycle; every rule of the lifecycle lives here."""
     _choice(target, Status, "status")
@@ -631,8 +632,10 @@ def _change_status(
             _("Solve ticket #%(number)s before closing it.") % {"number": ticket.number}
         )
     if target == Status.SOLVED:
-        open_children = ticket.children.filter(status__in=UNSOLVED_STATES).values_list(
-            "number", flat=True
+        open_children = (
+            ticket.children.filter(status__in=UNSOLVED_STATES)
+            .order_by("number")
+            .values_list("number", flat=True)
         )
         if open_children:
             raise StatusChangeRefused(
@@ -642,7 +645,11 @@ def _change_status(
                     "children": ", ".join("#%s" % n for n in open_children),
                 }
             )
-        missing = missing_required_fields(entity="ticket", values=ticket.custom_fields)
+        missing = (
+            missing_required_fields(entity="ticket", values=ticket.custom_fields)
+            if check_required_fields
+            else []
+        )
         if missing:
             raise StatusChangeRefused(
                 _("Fill in %(fields)s before solving ticket #%(number)s.")
@@ -1146,9 +1153,21 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
     # Message events travel with their messages, so the survivor's log tells its whole
     # conversation; the source keeps its own lifecycle history.
     source.events.filter(kind=EventKind.MESSAGE).update(ticket=target)
-    if source.requester_id != target.requester_id:
-        target.followers.add(source.requester_id)
-    target.followers.add(*source.followers.all())
+    followers_before = set(target.followers.values_list("id", flat=True))
+    joining = ({source.requester_id} | set(source.followers.values_list("id", flat=True))) - (
+        followers_before | {target.requester_id}
+    )
+    if joining:
+        target.followers.add(*joining)
+        _record(
+            target,
+            kind=EventKind.FOLLOWERS,
+            before=sorted(followers_before),
+            after=sorted(followers_before | joining),
+            actor=actor,
+            request_id=request_id,
+            at=at,
+        )
     target_tags = set(target.tags.values_list("name", flat=True))
     source_tags = set(source.tags.values_list("name", flat=True))
     if source_tags - target_tags:
@@ -1163,8 +1182,7 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
             request_id=request_id,
             at=at,
         )
-    Ticket.objects.filter(parent=source).update(parent=target)
-    Ticket.objects.filter(problem=source).update(problem=target)
+    _repoint_links(source, target, actor=actor, request_id=request_id, at=at)
     for field_name in ("first_agent_reply_at",):
         mine, theirs = getattr(target, field_name), getattr(source, field_name)
         if theirs and (mine is None or theirs < mine):
@@ -1175,7 +1193,8 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
     ):
         target.last_customer_message_at = source.last_customer_message_at
     target.updated_at = at
-    target.save()
+    # Only what the merge changed: a full save would write back the target's stale links.
+    target.save(update_fields=["first_agent_reply_at", "last_customer_message_at", "updated_at"])
     _record(
         target,
         kind=EventKind.MERGE,
@@ -1198,7 +1217,15 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
     source.save(update_fields=["merged_into"])
     # A merged ticket is closed at once: it must not wait in any queue or be solved again.
     if source.status != Status.SOLVED:
-        _change_status(source, target=Status.SOLVED, actor=actor, request_id=request_id, at=at)
+        # Its required fields may be empty: the survivor is the one that gets solved.
+        _change_status(
+            source,
+            target=Status.SOLVED,
+            actor=actor,
+            request_id=request_id,
+            at=at,
+            check_required_fields=False,
+        )
     _change_status(source, target=Status.CLOSED, actor=actor, request_id=request_id, at=at)
     events.publish(
         TicketsMerged(
@@ -1206,6 +1233,47 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
         )
     )
     return target
+
+
+def _repoint_links(
+    source: Ticket, target: Ticket, *, actor: Actor, request_id: str, at: datetime
+) -> None:
+    """Give the source's children and incidents to the survivor, recorded on each.
+
+    Closed tickets keep their link (they never change again), and a target that was the
+    source's own child or incident loses that link rather than pointing at itself.
+    """
+    for link in ("parent", "problem"):
+        linked = (
+            Ticket.objects.select_for_update()
+            .filter(**{link: source})
+            .exclude(status=Status.CLOSED)
+            .order_by("number")
+        )
+        for ticket in linked:
+            after = None if ticket.pk == target.pk else target
+            setattr(ticket, link, after)
+            ticket.updated_at = at
+            ticket.save(update_fields=[link, "updated_at"])
+            if ticket.pk == target.pk:
+                setattr(target, link, None)
+            _record(
+                ticket,
+                kind=EventKind.LINK,
+                field=link,
+                before=source.number,
+                after=after.number if after else None,
+                actor=actor,
+                request_id=request_id,
+                at=at,
+            )
+            events.publish(
+                TicketLinked(
+                    **_base(ticket, actor, request_id),
+                    link=link,
+                    other_id=after.pk if after else None,
+                )
+            )
 
 
 def _linked_pair(agent: User, number: int, other_number: int) -> tuple[Ticket, Ticket]:
