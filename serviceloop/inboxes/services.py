@@ -240,7 +240,7 @@ def process_inbound(*, inbound_id: int) -> str:
     try:
         with transaction.atomic():
             inbound = (
-                InboundMessage.objects.select_for_update()
+                InboundMessage.objects.select_for_update(of=("self",))
                 .select_related("inbox")
                 .filter(pk=inbound_id, state=InboundMessage.State.RECEIVED)
                 .first()
