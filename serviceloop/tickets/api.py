@@ -94,7 +94,7 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
 
 
 def _number_of(ticket: Ticket, relation: str) -> int | None:
-    # Queries select these relations with the ticket (queries.TICKET_RELATIONS).
+    # Queries fetch these with the ticket (queries.LINKED_TICKETS).
     other = getattr(ticket, relation)
     return other.number if other is not None else None
 

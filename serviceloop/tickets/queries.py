@@ -25,17 +25,13 @@ from serviceloop.tickets.models import (
     TicketEvent,
 )
 
-TICKET_RELATIONS = (
-    "requester",
-    "organization",
-    "assignee",
-    "team",
-    "custom_status",
-    "problem",
-    "parent",
-    "merged_into",
-    "follow_up_of",
-)
+# Joined into the ticket's own query.
+TICKET_RELATIONS = ("requester", "organization", "assignee", "team", "custom_status")
+# Other tickets a ticket points at: fetched by one more query each, and only when a
+# ticket on hand has one. Joining tickets_ticket four more times made PostgreSQL plan
+# a 10-table join on every list page and ticket read; with ~20 indexes on each copy of
+# the table that took 25-70 ms, against under 1 ms to run it (see bench/README.md).
+LINKED_TICKETS = ("problem", "parent", "merged_into", "follow_up_of")
 
 
 def ticket_for_agent(agent: User, number: int, *, for_update: bool = False) -> Ticket:
@@ -49,7 +45,11 @@ def ticket_for_agent(agent: User, number: int, *, for_update: bool = False) -> T
         # Lock only the ticket row: the joined relations may be NULL (outer joins).
         tickets = tickets.select_for_update(of=("self",))
     try:
-        return tickets.select_related(*TICKET_RELATIONS).get(number=number)
+        return (
+            tickets.select_related(*TICKET_RELATIONS)
+            .prefetch_related(*LINKED_TICKETS)
+            .get(number=number)
+        )
     except Ticket.DoesNotExist:
         raise TicketNotFound(number) from None
 
@@ -225,18 +225,23 @@ def ticket_page(
     tickets = filter_tickets(agent, filters)
     if cursor:
         value, pk = _decode_cursor(cursor, field)
+        # The bound on the sort field alone (<= or >=) says the same as the OR beside it
+        # but is one the index can start from; with the OR alone the database reads every
+        # row before the cursor, so page 500 would cost 500 pages.
         if descending:
             tickets = tickets.filter(
-                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk})
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}),
+                **{f"{field}__lte": value},
             )
         else:
             tickets = tickets.filter(
-                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk})
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}),
+                **{f"{field}__gte": value},
             )
     order = [f"-{field}", "-id"] if descending else [field, "id"]
     rows = list(
         tickets.select_related(*TICKET_RELATIONS)
-        .prefetch_related("tags")
+        .prefetch_related("tags", *LINKED_TICKETS)
         .order_by(*order)[: limit + 1]
     )
     next_cursor = None
