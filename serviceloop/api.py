@@ -3,14 +3,17 @@
 import logging
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.security.session import SessionAuth
 
 from serviceloop.accounts.models import ApiToken, User
 from serviceloop.accounts.queries import agent_for_token
-from serviceloop.core.errors import DomainError, NotAllowed
+from serviceloop.core.errors import DomainError, InvalidInput, NotAllowed
 from serviceloop.core.middleware import status_for
 
 logger = logging.getLogger(__name__)
@@ -55,6 +58,65 @@ class AgentSession(SessionAuth):
         return user if user is not None and user.is_active else None
 
 
+# Ids and ticket numbers are 64-bit signed integers in the database. SQLite cannot even
+# compare a column with a larger number (it raises OverflowError), so none gets that far.
+MAX_ID = 2**63 - 1
+
+
+def _unstorable(value: object, path: tuple[str, ...]) -> InvalidInput | None:
+    """Find a value no column can hold: text with a NUL character, or a number past 64 bits."""
+    field = ".".join(path) or None
+    if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL refuses NUL in text and JSON; SQLite would store it silently.
+            return InvalidInput(
+                _("%(field)s contains a NUL character, which text cannot hold.")
+                % {"field": field or _("The request")},
+                field=field,
+            )
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not -MAX_ID - 1 <= value <= MAX_ID:
+            return InvalidInput(
+                _("%(field)s is out of range: numbers here lie between %(min)s and %(max)s.")
+                % {"field": field or _("The request"), "min": -MAX_ID - 1, "max": MAX_ID},
+                field=field,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable(key, path) or _unstorable(item, (*path, str(key)))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable(item, (*path, str(index)))
+            if found:
+                return found
+    return None
+
+
+class StorableJsonParser(Parser):
+    """The JSON parser, refusing what no endpoint takes and what the database would fail on."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        data = super().parse_body(request)
+        # ninja wraps whatever this raises in HttpError(400); `http_error` unwraps it.
+        if not isinstance(data, dict):
+            # Every body of this API is an object. ninja would read a list or a number as
+            # an object without attributes, which a PATCH takes as "change nothing".
+            raise InvalidInput(_("The body must be a JSON object."), field="body")
+        if problem := _unstorable(data, ()):
+            raise problem
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict:
+        values = super().parse_querydict(data, list_fields, request)
+        if problem := _unstorable(values, ()):
+            raise problem
+        return values
+
+
 READ_AUTH: list[APIKeyCookie | HttpBearer] = [BearerToken(write=False), AgentSession()]
 WRITE_AUTH: list[APIKeyCookie | HttpBearer] = [BearerToken(write=True), AgentSession()]
 
@@ -64,6 +126,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=READ_AUTH,
     docs_url="/docs",
+    parser=StorableJsonParser(),
     description=(
         "The Serviceloop help desk API. Authenticate with a personal token: "
         "`Authorization: Bearer <token>` (create one with `serviceloop token create USERNAME "
@@ -94,7 +157,8 @@ def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
 def _field_name(location: list[object]) -> str:
     # ninja reports ("body", "payload", "subject"); people think of "subject".
     parts = [str(p) for p in location if p not in ("body", "payload", "query", "path", "form")]
-    return ".".join(parts) or ".".join(str(p) for p in location)
+    # A missing body is reported at ("body", "payload"); "payload" is only a Python name.
+    return ".".join(parts) or (str(location[0]) if location else "")
 
 
 @api.exception_handler(ValidationError)
@@ -128,6 +192,9 @@ def authentication_error(request: HttpRequest, error: AuthenticationError) -> Ht
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    if isinstance(error.__cause__, DomainError):
+        # The parser refused the body for a reason it can name (see StorableJsonParser).
+        return domain_error(request, error.__cause__)
     return api.create_response(
         request, error_body("invalid", str(error.message)), status=error.status_code
     )

@@ -184,7 +184,7 @@ def _agents(ids: list[int]) -> list[User]:
     if missing:
         raise InvalidInput(
             _("No active agent with id %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))},
-            field="member_ids",
+            field="members",
         )
     return agents
 

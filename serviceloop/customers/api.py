@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from serviceloop.api import READ_AUTH, WRITE_AUTH, AgentRequest, ErrorOut
+from serviceloop.api import MAX_ID, READ_AUTH, WRITE_AUTH, AgentRequest, ErrorOut
 from serviceloop.customers import queries, services
 from serviceloop.customers.models import Customer, CustomerMerge, Organization
 
@@ -59,7 +59,7 @@ class CustomerPage(Schema):
 
 class CustomerQuery(Schema):
     q: str = ""
-    organization: int | None = None
+    organization: int | None = Field(None, ge=1, le=MAX_ID)
     limit: int = Field(50, ge=1, le=200)
     after: int | None = Field(None, description="Cursor: the `next` of the previous page")
 

@@ -172,14 +172,15 @@ def merge_customers(*, actor: User, source_id: int, target_id: int) -> CustomerM
     """Fold `source` into `target`: identities and tickets move; the merge can be undone."""
     require_full_agent(actor)
     if source_id == target_id:
-        raise InvalidInput(_("A customer cannot be merged into itself."), field="target_id")
-    pair = {
-        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[source_id, target_id])
-    }
-    if source_id not in pair:
-        raise ObjectNotFound("Customer", source_id)
-    if target_id not in pair:
-        raise ObjectNotFound("Customer", target_id)
+        raise InvalidInput(_("A customer cannot be merged into itself."), field="into")
+    # One exact lookup each, in id order: SQLite raises OverflowError for an id past 64 bits
+    # in an IN list.
+    pair: dict[int, Customer] = {}
+    for customer_id in sorted([source_id, target_id]):
+        customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+        if customer is None:
+            raise ObjectNotFound("Customer", customer_id)
+        pair[customer_id] = customer
     source, target = pair[source_id], pair[target_id]
     if source.merged_into_id is not None:
         raise Conflict(_("Customer %(id)s was already merged.") % {"id": source_id})

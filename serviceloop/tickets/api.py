@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from serviceloop.api import READ_AUTH, WRITE_AUTH, AgentRequest, ErrorOut
+from serviceloop.api import MAX_ID, READ_AUTH, WRITE_AUTH, AgentRequest, ErrorOut
 from serviceloop.core.errors import InvalidInput
 from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.tickets import queries, services
@@ -127,10 +127,10 @@ class TicketPage(Schema):
 class TicketListQuery(Schema):
     status: list[str] | None = None
     priority: list[str] | None = None
-    team: int | None = None
+    team: int | None = Field(None, ge=1, le=MAX_ID)
     assignee: str | None = Field(None, description="An agent id, `me` or `none` (unassigned)")
-    requester: int | None = None
-    organization: int | None = None
+    requester: int | None = Field(None, ge=1, le=MAX_ID)
+    organization: int | None = Field(None, ge=1, le=MAX_ID)
     tag: str | None = None
     channel: str | None = None
     q: str = ""
@@ -161,7 +161,9 @@ def list_tickets(request: AgentRequest, filters: Query[TicketListQuery]) -> dict
     elif filters.assignee == "none":
         unassigned = True
     elif filters.assignee:
-        if not filters.assignee.isdigit():
+        # isascii: "²" is a digit to str.isdigit() but not to int().
+        digits = filters.assignee.isascii() and filters.assignee.isdigit()
+        if not digits or int(filters.assignee) > MAX_ID:
             raise InvalidInput("assignee must be an agent id, me or none.", field="assignee")
         assignee = int(filters.assignee)
     tickets, next_cursor = queries.ticket_page(
@@ -212,6 +214,44 @@ def create_ticket(request: AgentRequest, payload: TicketIn) -> Status[dict[str, 
         author=payload.author,
     )
     return Status(201, ticket_out(queries.ticket_for_agent(request.auth, ticket.number)))
+
+
+class BulkIn(Schema):
+    numbers: list[int] = Field(..., min_length=1, max_length=500)
+    status: Literal["open", "pending", "on_hold", "solved", "closed"] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    assignee: int | None = None
+    team: int | None = None
+    add_tags: list[str] | None = None
+    remove_tags: list[str] | None = None
+
+
+class BulkResultOut(Schema):
+    number: int
+    ok: bool
+    code: str
+    message: str
+
+
+# Registered before /tickets/{number}: URL patterns match in order, and the number
+# pattern would take "bulk" and answer 405 for a POST.
+@router.post(
+    "/tickets/bulk",
+    response={200: list[BulkResultOut], 400: ErrorOut, 403: ErrorOut},
+    auth=WRITE_AUTH,
+)
+def bulk_update(request: AgentRequest, payload: BulkIn) -> list[services.BulkResult]:
+    sent = payload.model_fields_set
+    changes = services.TicketChanges(
+        priority=payload.priority, add_tags=payload.add_tags, remove_tags=payload.remove_tags
+    )
+    return services.bulk_update_tickets(
+        numbers=payload.numbers,
+        agent=request.auth,
+        changes=None if changes == services.TicketChanges() else changes,
+        status=payload.status,
+        **{f"{name}_id": getattr(payload, name) for name in ("assignee", "team") if name in sent},
+    )
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, 404: ErrorOut}, auth=READ_AUTH)
@@ -288,42 +328,6 @@ def merge_ticket(request: AgentRequest, number: int, payload: MergeIn) -> dict[s
         agent=request.auth,
     )
     return ticket_out(queries.ticket_for_agent(request.auth, survivor.number))
-
-
-class BulkIn(Schema):
-    numbers: list[int] = Field(..., min_length=1, max_length=500)
-    status: Literal["open", "pending", "on_hold", "solved", "closed"] | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    assignee: int | None = None
-    team: int | None = None
-    add_tags: list[str] | None = None
-    remove_tags: list[str] | None = None
-
-
-class BulkResultOut(Schema):
-    number: int
-    ok: bool
-    code: str
-    message: str
-
-
-@router.post(
-    "/tickets/bulk",
-    response={200: list[BulkResultOut], 400: ErrorOut, 403: ErrorOut},
-    auth=WRITE_AUTH,
-)
-def bulk_update(request: AgentRequest, payload: BulkIn) -> list[services.BulkResult]:
-    sent = payload.model_fields_set
-    changes = services.TicketChanges(
-        priority=payload.priority, add_tags=payload.add_tags, remove_tags=payload.remove_tags
-    )
-    return services.bulk_update_tickets(
-        numbers=payload.numbers,
-        agent=request.auth,
-        changes=None if changes == services.TicketChanges() else changes,
-        status=payload.status,
-        **{f"{name}_id": getattr(payload, name) for name in ("assignee", "team") if name in sent},
-    )
 
 
 class AttachmentOut(Schema):

@@ -18,7 +18,9 @@ from serviceloop.customers.models import Customer, Identity, Organization
 from serviceloop.tickets.errors import TicketNotFound
 from serviceloop.tickets.models import (
     UNSOLVED_STATES,
+    Channel,
     Message,
+    Priority,
     SavedView,
     Status,
     Ticket,
@@ -155,7 +157,21 @@ def _number(value: str) -> object:
     return int(number) if number.is_integer() else number
 
 
+def _refuse_unknown(field: str, values: list[str], choices: list[str]) -> None:
+    # A misspelt status would otherwise filter out every ticket and look like an empty queue.
+    unknown = [v for v in values if v not in choices]
+    if unknown:
+        raise InvalidInput(
+            _("%(field)s %(unknown)s is not one of: %(values)s.")
+            % {"field": field, "unknown": ", ".join(unknown), "values": ", ".join(choices)},
+            field=field,
+        )
+
+
 def filter_tickets(agent: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    _refuse_unknown("status", filters.status or [], Status.values)
+    _refuse_unknown("priority", filters.priority or [], Priority.values)
+    _refuse_unknown("channel", [filters.channel] if filters.channel else [], Channel.values)
     tickets = Ticket.objects.visible_to(agent)
     if filters.status:
         tickets = tickets.filter(status__in=filters.status)
@@ -190,7 +206,8 @@ def filter_tickets(agent: User, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.q:
         q = filters.q.strip()
         text = Q(subject__icontains=q) | Q(requester__email__icontains=q)
-        if q.lstrip("#").isdigit():
+        # isascii: "²" is a digit to str.isdigit() but not to int().
+        if q.lstrip("#").isascii() and q.lstrip("#").isdigit():
             text |= Q(number=int(q.lstrip("#")))
         tickets = tickets.filter(text)
     for name, lookup in (

@@ -1126,21 +1126,18 @@ def bulk_update_tickets(
 def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Ticket:
     """Fold the source ticket into the target: its conversation moves, and it closes."""
     if source_number == target_number:
-        raise InvalidInput(_("A ticket cannot be merged into itself."), field="target")
+        raise InvalidInput(_("A ticket cannot be merged into itself."), field="into")
     if agent.role == Role.CONTRIBUTOR:
-        raise NotAssignedToYou(source_number)
-    # Lock both in number order, so two opposite merges cannot deadlock.
-    locked = {
-        t.number: t
-        for t in Ticket.objects.visible_to(agent)
-        .select_for_update()
-        .filter(number__in=sorted([source_number, target_number]))
-        .order_by("number")
-    }
-    if source_number not in locked:
-        raise TicketNotFound(source_number)
-    if target_number not in locked:
-        raise TicketNotFound(target_number)
+        raise ContributorCannotAssign()
+    # Lock both in number order, so two opposite merges cannot deadlock. One exact lookup
+    # each: SQLite raises OverflowError for a number past 64 bits in an IN list.
+    visible = Ticket.objects.visible_to(agent).select_for_update()
+    locked: dict[int, Ticket] = {}
+    for number in sorted([source_number, target_number]):
+        ticket = visible.filter(number=number).first()
+        if ticket is None:
+            raise TicketNotFound(number)
+        locked[number] = ticket
     source, target = locked[source_number], locked[target_number]
     _ensure_not_closed(source)
     _ensure_not_closed(target)
@@ -1526,7 +1523,8 @@ def create_tag(*, actor: User, name: str) -> Tag:
 def delete_tag(*, actor: User, name: str) -> None:
     """Remove a tag from every ticket (recorded on each) and from the tag list."""
     require_settings_access(actor)
-    tag = Tag.objects.filter(name=name).first()
+    # No tag holds a NUL character, and PostgreSQL cannot even compare text that does.
+    tag = Tag.objects.filter(name=name).first() if "\x00" not in name else None
     if tag is None:
         raise ObjectNotFound("Tag", name)
     request_id, at, who = new_request_id(), clock.now(), Actor.of_agent(actor)
