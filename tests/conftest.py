@@ -3,12 +3,25 @@
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from serviceloop.accounts.models import ApiToken, Role, User
 from serviceloop.accounts.services import create_api_token
 from serviceloop.core import outbox
 from tests.accounts.factories import AgentFactory, TeamFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Keep a SQLite test database in a file, as in production, so worker processes can open it.
+
+    Django would otherwise test SQLite in memory, which no second process can see.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(autouse=True)

@@ -111,7 +111,9 @@ def run_worker(*, interval: float = 0.5, burst: bool = False) -> None:
 
 def run_task_worker(*, burst: bool) -> None:
     if settings.REDIS_URL:
-        args = ["default", "--with-scheduler"] + (["--burst"] if burst else [])
+        # RQ's own Job class cannot call a django-tasks Task; django_tasks_rq's Job can.
+        args = ["default", "--with-scheduler", "--job-class", "django_tasks_rq.Job"]
+        args += ["--burst"] if burst else []
         call_command("rqworker", *args)
     else:
         args = ["--no-startup-delay", "--interval", "0.5"] + (["--batch"] if burst else [])

@@ -3,7 +3,7 @@
 import json
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,8 +19,6 @@ from serviceloop.core.errors import InvalidInput, ObjectNotFound
 from serviceloop.core.events import DomainEvent, event_names
 from serviceloop.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 from serviceloop.webhooks.signing import HEADER, sign
-
-SENDING_LEASE = timedelta(minutes=2)
 
 
 def _clean_url(url: str) -> str:
@@ -119,6 +117,28 @@ def queue_deliveries(event: DomainEvent) -> list[int]:
     return created
 
 
+def _sending_lease() -> timedelta:
+    """How long a sender holds a delivery: longer than a POST may take, plus the usual lease.
+
+    A worker killed mid-POST leaves the delivery `sending`; once the lease ends, the
+    `retry_due_webhook_deliveries` sweep queues it again.
+    """
+    return timedelta(
+        seconds=settings.SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS
+        + settings.SERVICELOOP_DELIVERY_LEASE_SECONDS
+    )
+
+
+def _schedule_send(delivery_id: int, *, at: datetime) -> None:
+    from serviceloop.webhooks.tasks import send_webhook
+
+    # RQ's scheduler keeps whole seconds and rounds down, so a retry due at 12:00:00.7 would
+    # run at 12:00:00, find the delivery not yet due and do nothing; round up instead.
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    send_webhook.using(run_after=at).enqueue(delivery_id=delivery_id)
+
+
 def _backoff(attempts: int) -> timedelta:
     base = settings.SERVICELOOP_WEBHOOK_BACKOFF_SECONDS
     return timedelta(seconds=min(base * 2 ** (attempts - 1), 6 * 3600))
@@ -132,7 +152,7 @@ def attempt_delivery(*, delivery_id: int) -> str:
         | Q(state=WebhookDelivery.State.SENDING, lease_until__lt=now),
         pk=delivery_id,
         next_attempt_at__lte=now,
-    ).update(state=WebhookDelivery.State.SENDING, lease_until=now + SENDING_LEASE)
+    ).update(state=WebhookDelivery.State.SENDING, lease_until=now + _sending_lease())
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None:
         return "missing"
@@ -199,9 +219,7 @@ def attempt_delivery(*, delivery_id: int) -> str:
         completed_at=completed,
     )
     if state == WebhookDelivery.State.PENDING:
-        from serviceloop.webhooks.tasks import send_webhook
-
-        send_webhook.using(run_after=next_at).enqueue(delivery_id=delivery.pk)
+        _schedule_send(delivery.pk, at=next_at)
     return state
 
 
