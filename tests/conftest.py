@@ -29,6 +29,13 @@ def _media_in_tmp(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # PBKDF2 at production strength costs ~0.5 s per agent a factory creates; tests check
+    # who may do what, not the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def agent(db) -> User:  # type: ignore[no-untyped-def]
     return AgentFactory(role=Role.AGENT)
