@@ -5,8 +5,9 @@ import logging
 from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.security.session import SessionAuth
@@ -61,6 +62,14 @@ class AgentSession(SessionAuth):
 # Ids and ticket numbers are 64-bit signed integers in the database. SQLite cannot even
 # compare a column with a larger number (it raises OverflowError), so none gets that far.
 MAX_ID = 2**63 - 1
+
+
+class BoundedLimitOffset(LimitOffsetPagination):
+    """ninja's limit/offset pages, with an offset the database can take (a 4xx past it)."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=200)
+        offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 def _unstorable(value: object, path: tuple[str, ...]) -> InvalidInput | None:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from serviceloop.accounts.urls import settings_urlpatterns as people_settings
@@ -16,11 +16,24 @@ def openapi_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(api.get_openapi_schema(path_prefix="/api/v1"))
 
 
+def api_path_not_found(request: HttpRequest, rest: str) -> JsonResponse:
+    """API clients get JSON for a path that does not exist, like every other API error."""
+    return JsonResponse(
+        {
+            "code": "not_found",
+            "message": "There is no API endpoint %s; see /api/docs." % request.path,
+            "field": None,
+        },
+        status=404,
+    )
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("api/openapi.json", openapi_json, name="openapi-json"),
+    re_path(r"^api/(?P<rest>.*)$", api_path_not_found),
     path("admin/", admin.site.urls),
     path("", home, name="home"),
     # Django's own sign-in views, with our templates (the admin ships templates of the

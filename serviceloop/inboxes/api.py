@@ -1,13 +1,20 @@
 """Inboxes over HTTP: settings (admins and supervisors) and the mail log."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from serviceloop.api import READ_AUTH, WRITE_AUTH, AgentRequest, ErrorOut
+from serviceloop.api import (
+    MAX_ID,
+    READ_AUTH,
+    WRITE_AUTH,
+    AgentRequest,
+    BoundedLimitOffset,
+    ErrorOut,
+)
 from serviceloop.inboxes import queries, services
 from serviceloop.inboxes.models import InboundMessage, Inbox, OutboundMessage
 
@@ -143,8 +150,8 @@ class InboundMessageOut(Schema):
 
 
 class InboundFilter(Schema):
-    state: str = ""
-    inbox_id: int | None = None
+    state: Literal["", "received", "processed", "failed", "duplicate", "ignored"] = ""
+    inbox_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 @router.get(
@@ -152,7 +159,7 @@ class InboundFilter(Schema):
     response={200: list[InboundMessageOut], 403: ErrorOut},
     auth=READ_AUTH,
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def list_inbound_messages(request: AgentRequest, filters: Query[InboundFilter]) -> Any:
     return queries.inbound_messages_for_admin(
         request.auth, state=filters.state, inbox_id=filters.inbox_id
@@ -207,6 +214,9 @@ class OutboundMessageOut(Schema):
     response={200: list[OutboundMessageOut], 403: ErrorOut},
     auth=READ_AUTH,
 )
-@paginate(LimitOffsetPagination)
-def list_outbound_messages(request: AgentRequest, state: str = "") -> Any:
+@paginate(BoundedLimitOffset)
+def list_outbound_messages(
+    request: AgentRequest,
+    state: Literal["", "pending", "sending", "sent", "failed", "bounced"] = "",
+) -> Any:
     return queries.outbound_messages_for_admin(request.auth, state=state)
