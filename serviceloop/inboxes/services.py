@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from serviceloop.accounts.models import User
+from serviceloop.accounts.models import Team, User
 from serviceloop.accounts.services import require_settings_access
 from serviceloop.core import clock
 from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectNotFound
@@ -96,6 +96,10 @@ def _apply_inbox_fields(inbox: Inbox, changes: dict[str, Any]) -> None:
             _("The acknowledgement must contain {number}, the ticket number."),
             field="acknowledgement_template",
         )
+    if inbox.smtp_use_tls and inbox.smtp_use_ssl:
+        raise InvalidInput(_("Choose STARTTLS or TLS for SMTP, not both."), field="smtp_use_ssl")
+    if inbox.team_id is not None and not Team.objects.filter(pk=inbox.team_id).exists():
+        raise InvalidInput(_("There is no team %(id)s.") % {"id": inbox.team_id}, field="team_id")
 
 
 @transaction.atomic
