@@ -7,12 +7,13 @@ bug or a crash never loses a message, and a message delivered twice is stored on
 
 import logging
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -224,6 +225,34 @@ def receive_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
     return received
 
 
+@transaction.atomic
+def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -> list[Received]:
+    """Store and process a batch of messages from a source that keeps them (an import).
+
+    One transaction for the batch: each message's raw bytes are stored (in a savepoint)
+    before it is parsed, and parsed and threaded in a savepoint of its own, so a message
+    that fails is kept as failed without touching the others. A crash before the commit
+    loses only this batch, whose messages are still in the source; running the import
+    again stores them, and skips those an earlier run committed.
+    """
+    lookups = _Lookups()
+    results = []
+    for raw in raws:
+        received = store_raw_email(inbox=inbox, raw=raw, via=via)
+        inbound = received.inbound
+        if received.outcome == "new":
+            # Stored just now in this transaction: nobody else can see it, let alone
+            # process it, so it needs neither a lock nor a second read.
+            state = _process_or_record_failure(inbound, lookups)
+            outcome = "failed" if state == InboundMessage.State.FAILED else "imported"
+            received = Received(inbound, outcome)
+        elif inbound.state == InboundMessage.State.RECEIVED:
+            # Stored by a run that died before processing it.
+            inbound.state = process_inbound(inbound_id=inbound.pk)
+        results.append(received)
+    return results
+
+
 def reprocess_inbound(*, inbound_id: int) -> str:
     """Run a stored message through the parser again (after a fix); returns its new state.
 
@@ -241,27 +270,53 @@ def reprocess_inbound(*, inbound_id: int) -> str:
 
 def process_inbound(*, inbound_id: int) -> str:
     """Parse and thread one stored message exactly once; a failure is recorded, not raised."""
+    with transaction.atomic():
+        inbound = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("inbox")
+            .filter(pk=inbound_id, state=InboundMessage.State.RECEIVED)
+            .first()
+        )
+        if inbound is None:
+            return InboundMessage.objects.get(pk=inbound_id).state
+        return _process_or_record_failure(inbound, _Lookups())
+
+
+@dataclass
+class _Lookups:
+    """What stays the same for every message of a batch, read once."""
+
+    _our_addresses: set[str] | None = None
+
+    @property
+    def our_addresses(self) -> set[str]:
+        if self._our_addresses is None:
+            self._our_addresses = set(Inbox.objects.values_list("address", flat=True))
+        return self._our_addresses
+
+
+def _process_or_record_failure(inbound: InboundMessage, lookups: _Lookups) -> str:
+    """Process a stored message in a savepoint; on any error keep it, marked failed."""
     try:
         with transaction.atomic():
-            inbound = (
-                InboundMessage.objects.select_for_update(of=("self",))
-                .select_related("inbox")
-                .filter(pk=inbound_id, state=InboundMessage.State.RECEIVED)
-                .first()
-            )
-            if inbound is None:
-                return InboundMessage.objects.get(pk=inbound_id).state
-            _process(inbound)
-            return inbound.state
+            _process(inbound, lookups)
+        return inbound.state
     except Exception as error:
         detail = error.message if isinstance(error, DomainError) else repr(error)
-        logger.warning("Inbound message %s failed: %s", inbound_id, detail)
-        InboundMessage.objects.filter(pk=inbound_id).update(
-            state=InboundMessage.State.FAILED,
-            error=("%s\n\n%s" % (detail, traceback.format_exc()))[-8000:],
-            processed_at=clock.now(),
+        logger.warning("Inbound message %s failed: %s", inbound.pk, detail)
+        inbound.state = InboundMessage.State.FAILED
+        inbound.error = ("%s\n\n%s" % (detail, traceback.format_exc()))[-8000:]
+        inbound.processed_at = clock.now()
+        InboundMessage.objects.filter(pk=inbound.pk).update(
+            state=inbound.state, error=inbound.error, processed_at=inbound.processed_at
         )
         return InboundMessage.State.FAILED
+
+
+# What processing may change on a stored message; never its raw bytes, which stay as stored.
+_PROCESSED_FIELDS = [
+    "message_id", "from_address", "subject", "is_automatic", "state", "processed_at",
+]  # fmt: skip
 
 
 def _finish(inbound: InboundMessage, state: str, **fields: Any) -> None:
@@ -269,10 +324,10 @@ def _finish(inbound: InboundMessage, state: str, **fields: Any) -> None:
     inbound.processed_at = clock.now()
     for name, value in fields.items():
         setattr(inbound, name, value)
-    inbound.save()
+    inbound.save(update_fields=[*_PROCESSED_FIELDS, *(name.removesuffix("_id") for name in fields)])
 
 
-def _process(inbound: InboundMessage) -> None:
+def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
     mail = parse_message(bytes(inbound.raw))
     inbound.message_id = mail.message_id or inbound.message_id
     inbound.from_address = mail.from_address[:320]
@@ -295,12 +350,12 @@ def _process(inbound: InboundMessage) -> None:
         )
         return
     customer = find_or_create_customer(email=sender, name=mail.from_name)
-    ticket = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
+    ticket_id = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
     attachments, dropped = _attachments(mail, inbox)
     metadata = _metadata(mail, inbound)
     body = mail.new_text or mail.text or _("(no text)")
     channel = Channel.WEB if inbound.via == InboundMessage.Via.WEB else Channel.EMAIL
-    if ticket is None:
+    if ticket_id is None:
         created = tickets.create_ticket(
             actor=None,
             subject=" ".join(mail.subject.split())[:250] or _("(no subject)"),
@@ -318,7 +373,7 @@ def _process(inbound: InboundMessage) -> None:
         is_new_ticket = True
     else:
         message = tickets.add_customer_message(
-            ticket_id=ticket.pk,
+            ticket_id=ticket_id,
             customer=customer,
             body=body,
             body_html=mail.html,
@@ -327,11 +382,14 @@ def _process(inbound: InboundMessage) -> None:
             attachments=attachments,
         )
         # A reply to a closed ticket opens a follow-up: a new ticket, acknowledged as one.
-        is_new_ticket = message.ticket_id != ticket.pk and message.ticket.messages.count() == 1
+        is_new_ticket = message.ticket_id != ticket_id and message.ticket.messages.count() == 1
     landed = message.ticket
     if inbox is not None:
-        InboxTicket.objects.get_or_create(ticket=landed, defaults={"inbox": inbox})
-    _add_followers(landed, mail, customer)
+        # The first inbox a ticket came in through stays its inbox.
+        InboxTicket.objects.bulk_create(
+            [InboxTicket(ticket=landed, inbox=inbox)], ignore_conflicts=True
+        )
+    _add_followers(landed, mail, customer, lookups)
     if dropped:
         tickets.add_system_note(ticket_id=landed.pk, body=_dropped_note(dropped, inbox))
     _finish(inbound, InboundMessage.State.PROCESSED, ticket=landed, ticket_message=message)
@@ -381,22 +439,34 @@ def _over_rate_limit(inbound: InboundMessage, inbox: Inbox) -> bool:
 # --- Threading ----------------------------------------------------------------------------
 
 
-def _ticket_by_references(mail: ParsedMail) -> Ticket | None:
+def _ticket_by_references(mail: ParsedMail) -> int | None:
+    """The ticket of the most specific reference we know: our own mail first, then theirs.
+
+    One query over both indexed Message-ID columns. A ticket a reference points to
+    always exists: deleting a ticket deletes its outbound mail and unlinks its inbound.
+    """
     refs = mail.thread_references[:100]
     if not refs:
         return None
-    known: dict[str, int] = {}
-    for message_id, ticket_id in OutboundMessage.objects.filter(message_id__in=refs).values_list(
-        "message_id", "ticket_id"
-    ):
-        known[message_id] = ticket_id
-    for message_id, ticket_id in InboundMessage.objects.filter(
-        message_id__in=refs, ticket__isnull=False
-    ).values_list("message_id", "ticket_id"):
-        known.setdefault(message_id, ticket_id)
+    ours = (
+        OutboundMessage.objects.filter(message_id__in=refs)
+        .order_by()
+        .annotate(rank=Value(0))
+        .values_list("message_id", "ticket_id", "rank")
+    )
+    theirs = (
+        InboundMessage.objects.filter(message_id__in=refs, ticket__isnull=False)
+        .order_by()
+        .annotate(rank=Value(1))
+        .values_list("message_id", "ticket_id", "rank")
+    )
+    known: dict[str, tuple[int, int]] = {}
+    for message_id, ticket_id, rank in ours.union(theirs, all=True):
+        if message_id not in known or rank < known[message_id][0]:
+            known[message_id] = (rank, ticket_id)
     for ref in refs:  # the most specific reference first
         if ref in known:
-            return Ticket.objects.filter(pk=known[ref]).first()
+            return known[ref][1]
     return None
 
 
@@ -461,19 +531,19 @@ def _ticket_by_subject(
     return None
 
 
-def _thread(mail: ParsedMail, inbound: InboundMessage, customer: Customer) -> Ticket | None:
-    """The ticket this message continues, or None for a new ticket."""
-    return (
-        _ticket_by_references(mail)
-        or _ticket_by_token(mail, customer)
-        or _ticket_by_subject(mail, inbound, customer)
-    )
+def _thread(mail: ParsedMail, inbound: InboundMessage, customer: Customer) -> int | None:
+    """The id of the ticket this message continues, or None for a new ticket."""
+    ticket_id = _ticket_by_references(mail)
+    if ticket_id is not None:
+        return ticket_id
+    ticket = _ticket_by_token(mail, customer) or _ticket_by_subject(mail, inbound, customer)
+    return ticket.pk if ticket is not None else None
 
 
-def _add_followers(ticket: Ticket, mail: ParsedMail, customer: Customer) -> None:
+def _add_followers(ticket: Ticket, mail: ParsedMail, customer: Customer, lookups: _Lookups) -> None:
     if ticket.status == Status.CLOSED:
         return
-    ours = set(Inbox.objects.values_list("address", flat=True))
+    ours = lookups.our_addresses
     candidates = [*mail.cc, *mail.to]
     if customer.pk != ticket.requester_id:
         candidates.append(customer.email)

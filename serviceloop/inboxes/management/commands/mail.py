@@ -1,3 +1,4 @@
+import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ class Command(BaseCommand):
             "--inbox", default="", help="the inbox address (default: the only or first inbox)"
         )
         importing.add_argument("--no-progress", action="store_true")
+        importing.add_argument(
+            "--batch",
+            type=int,
+            default=50,
+            help="messages stored per transaction (default 50); a crash loses at most one "
+            "batch, which the next run imports",
+        )
         reprocess = actions.add_parser(
             "reprocess", help="Run stored messages that made no ticket message through again."
         )
@@ -54,17 +62,19 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError("%s does not exist." % path)
             progress = tqdm(
-                mail_sources.raw_messages(path),
                 total=mail_sources.count_messages(path),
                 unit="msg",
                 disable=options["no_progress"],
                 file=sys.stderr,
             )
-            for _name, raw in progress:
-                result = services.receive_raw_email(
-                    inbox=inbox, raw=raw, via=InboundMessage.Via.IMPORT
-                )
-                counts[result.outcome] += 1
+            source = (raw for _name, raw in mail_sources.raw_messages(path))
+            while batch := list(itertools.islice(source, options["batch"])):
+                for result in services.import_raw_emails(
+                    inbox=inbox, raws=batch, via=InboundMessage.Via.IMPORT
+                ):
+                    counts[result.outcome] += 1
+                progress.update(len(batch))
+            progress.close()
         self.stdout.write(
             "%(imported)s imported, %(duplicate)s duplicates, %(failed)s failed" % counts
         )
