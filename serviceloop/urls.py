@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from serviceloop.accounts.urls import settings_urlpatterns as people_settings
 from serviceloop.api import api
 from serviceloop.core.views import healthz
+from serviceloop.inboxes.urls import settings_urlpatterns as inbox_settings
 from serviceloop.tickets.urls import settings_urlpatterns as ticket_settings
 from serviceloop.tickets.views import home
 from serviceloop.webhooks.urls import settings_urlpatterns as webhook_settings
@@ -81,6 +82,8 @@ urlpatterns = [
     path("", include("serviceloop.inboxes.urls")),
     path(
         "settings/",
-        include(((people_settings + ticket_settings + webhook_settings), "settings")),
+        include(
+            ((people_settings + ticket_settings + inbox_settings + webhook_settings), "settings")
+        ),
     ),
 ]

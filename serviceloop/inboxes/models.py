@@ -144,6 +144,11 @@ class InboundMessage(models.Model):
     def __str__(self) -> str:
         return self.message_id or self.dedupe_key
 
+    @property
+    def error_summary(self) -> str:
+        """The first line of the error: the sentence, without the traceback under it."""
+        return self.error.split("\n", 1)[0]
+
 
 class OutboundMessage(models.Model):
     """An email sent for a ticket (a reply or an acknowledgement) and its delivery state."""

@@ -36,6 +36,12 @@ AGENT_FORMS = [
     "/settings/webhooks/",
     "/settings/webhooks/1/toggle",
     "/settings/webhooks/1/delete",
+    "/settings/inboxes/new",
+    "/settings/inboxes/1/",
+    "/settings/inboxes/1/check-imap",
+    "/settings/inboxes/1/check-smtp",
+    "/settings/inboxes/1/delete",
+    "/settings/inboxes/1/inbound/1/reprocess",
 ]
 PORTAL_FORMS = [
     "/portal/sign-out",

@@ -24,6 +24,8 @@ SETTINGS_PAGES = [
     "/settings/statuses/",
     "/settings/tokens/",
     "/settings/webhooks/",
+    "/settings/inboxes/",
+    "/settings/inboxes/new",
 ]
 
 
