@@ -652,7 +652,10 @@ def submit_contact_form(
             subtype=subtype or "octet-stream",
             filename=filename,
         )
-    return receive_raw_email(inbox=inbox, raw=mail.as_bytes(), via=InboundMessage.Via.WEB)
+    received = receive_raw_email(inbox=inbox, raw=mail.as_bytes(), via=InboundMessage.Via.WEB)
+    # Processing loaded and saved its own copy of the row; show the person its outcome.
+    received.inbound.refresh_from_db(fields=["state", "ticket"])
+    return received
 
 
 def inbound_messages_to_reprocess(*, failed_only: bool) -> list[int]:

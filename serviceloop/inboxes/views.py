@@ -42,7 +42,8 @@ def _over_limit(key: str, limit: int) -> bool:
 
 def _clean(request: HttpRequest, inbox: Inbox) -> tuple[dict[str, str], dict[str, str], list]:
     data = {
-        "name": request.POST.get("name", "").strip(),
+        # A line break in a name or subject would break the mail header they go into.
+        "name": " ".join(request.POST.get("name", "").split()),
         "email": request.POST.get("email", "").strip(),
         "subject": " ".join(request.POST.get("subject", "").split()),
         "message": request.POST.get("message", "").strip(),

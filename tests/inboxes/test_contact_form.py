@@ -1,0 +1,245 @@
+"""The public contact page of an inbox, and the snippet that embeds it on another site."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from serviceloop.inboxes.models import InboundMessage, Inbox
+from serviceloop.tickets.models import Ticket
+from tests.inboxes.helpers import make_inbox
+
+pytestmark = pytest.mark.django_db
+
+CONTACT = "/contact/support/"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+    # The 404 page links static files; tests do not run collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The per-IP and per-address budgets live in the cache, which outlives a test.
+    cache.clear()
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return make_inbox(name="Shop Support")
+
+
+def submission(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "name": "Ann Lee",
+        "email": "Ann@Customer.example",
+        "subject": "My order has not arrived",
+        "message": "Hello, order 1042 is a week late.",
+        "website": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_contact_page_shows_the_form(inbox):
+    response = Client().get(CONTACT)
+
+    assert response.status_code == 200
+    assert "Contact Shop Support" in response.text
+    for name in ("name", "email", "subject", "message", "attachments"):
+        assert f'name="{name}"' in response.text
+
+
+def test_a_submission_opens_a_ticket_and_shows_its_number(inbox):
+    response = Client().post(CONTACT, submission())
+
+    ticket = Ticket.objects.get()
+    assert response.status_code == 200
+    assert "Thank you, we received your message" in response.text
+    assert f"Your ticket number is <strong>#{ticket.number}</strong>" in response.text
+    assert ticket.subject == "My order has not arrived"
+    assert ticket.channel == "web"
+    assert (ticket.requester.email, ticket.requester.name) == ("ann@customer.example", "Ann Lee")
+    assert ticket.messages.get().body_text == "Hello, order 1042 is a week late."
+    assert InboundMessage.objects.get().via == InboundMessage.Via.WEB
+
+
+def test_the_form_needs_no_csrf_token_because_other_sites_embed_it(inbox):
+    response = Client(enforce_csrf_checks=True).post(CONTACT, submission())
+
+    assert response.status_code == 200
+    assert Ticket.objects.count() == 1
+
+
+def test_a_filled_honeypot_looks_sent_but_makes_nothing(inbox):
+    response = Client().post(CONTACT, submission(website="http://spam.example"))
+
+    assert response.status_code == 200
+    assert "Thank you, we received your message" in response.text
+    assert "ticket number" not in response.text
+    assert not Ticket.objects.exists()
+    assert not InboundMessage.objects.exists()
+
+
+def test_too_many_submissions_from_one_ip_are_refused_with_429(inbox, settings):
+    settings.SERVICELOOP_CONTACT_PER_IP_PER_HOUR = 2
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for n in range(2):
+        assert client.post(CONTACT, submission(email=f"p{n}@customer.example")).status_code == 200
+
+    response = client.post(CONTACT, submission(email="p3@customer.example"))
+
+    assert response.status_code == 429
+    assert "Too many messages in a short time; please try again in an hour." in response.text
+    assert Ticket.objects.count() == 2
+
+
+def test_too_many_submissions_from_one_address_are_refused_with_429(inbox, settings):
+    settings.SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR = 1
+    assert Client(REMOTE_ADDR="203.0.113.7").post(CONTACT, submission()).status_code == 200
+
+    response = Client(REMOTE_ADDR="198.51.100.9").post(
+        CONTACT, submission(email="ann@customer.example")
+    )
+
+    assert response.status_code == 429
+    assert "Too many messages in a short time" in response.text
+    assert Ticket.objects.count() == 1
+
+
+def test_another_ip_and_address_still_get_through(inbox, settings):
+    settings.SERVICELOOP_CONTACT_PER_IP_PER_HOUR = 1
+    Client(REMOTE_ADDR="203.0.113.7").post(CONTACT, submission())
+
+    response = Client(REMOTE_ADDR="198.51.100.9").post(
+        CONTACT, submission(email="bob@customer.example")
+    )
+
+    assert response.status_code == 200
+    assert Ticket.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "sentence"),
+    [
+        ("email", "", "Email: enter a valid email address so we can answer you."),
+        ("email", "ann at example", "Email: enter a valid email address so we can answer you."),
+        ("subject", "   ", "Subject: say in a few words what it is about."),
+        ("message", "", "Message: tell us how we can help."),
+        ("name", "N" * 201, "Name: at most 200 characters."),
+        ("subject", "S" * 251, "Subject: at most 250 characters."),
+        ("message", "M" * 20_001, "Message: at most 20000 characters."),
+    ],
+)
+def test_a_missing_or_bad_field_is_named_and_the_form_comes_back_with_422(
+    inbox, field, value, sentence
+):
+    response = Client().post(CONTACT, submission(**{field: value}))
+
+    assert response.status_code == 422
+    assert sentence in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_line_breaks_in_the_name_and_subject_cannot_inject_mail_headers(inbox):
+    response = Client().post(
+        CONTACT,
+        submission(name="Ann\r\nBcc: all@victim.example", subject="Hi\nBcc: all@victim.example"),
+    )
+
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert ticket.requester.name == "Ann Bcc: all@victim.example"
+    assert ticket.subject == "Hi Bcc: all@victim.example"
+    assert b"\nBcc:" not in bytes(InboundMessage.objects.get().raw)
+
+
+def test_the_form_keeps_what_was_typed_after_a_refusal(inbox):
+    response = Client().post(CONTACT, submission(email="not-an-address"))
+
+    assert response.status_code == 422
+    assert 'value="My order has not arrived"' in response.text
+    assert "Hello, order 1042 is a week late." in response.text
+
+
+def test_attachments_arrive_on_the_ticket(inbox):
+    files = [
+        SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", content_type="application/pdf"),
+        SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\nfake", content_type="image/png"),
+    ]
+
+    response = Client().post(CONTACT, {**submission(), "attachments": files})
+
+    assert response.status_code == 200
+    message = Ticket.objects.get().messages.get()
+    stored = {a.filename: (a.content_type, a.file.read()) for a in message.attachments.all()}
+    assert stored == {
+        "receipt.pdf": ("application/pdf", b"%PDF-1.4 receipt"),
+        "photo.png": ("image/png", b"\x89PNG\r\n\x1a\nfake"),
+    }
+
+
+def test_an_attachment_over_the_inbox_limit_is_refused_with_422(inbox):
+    inbox.max_attachment_bytes = 10
+    inbox.save()
+    big = SimpleUploadedFile("big.bin", b"x" * 11, content_type="application/octet-stream")
+
+    response = Client().post(CONTACT, {**submission(), "attachments": [big]})
+
+    assert response.status_code == 422
+    assert "Attachments: big.bin is larger than 10 bytes." in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_more_than_five_attachments_are_refused_with_422(inbox):
+    files = [SimpleUploadedFile(f"f{n}.txt", b"hi") for n in range(6)]
+
+    response = Client().post(CONTACT, {**submission(), "attachments": files})
+
+    assert response.status_code == 422
+    assert "Attachments: at most 5 files." in response.text
+
+
+def test_an_inactive_inbox_has_no_contact_page(inbox):
+    inbox.is_active = False
+    inbox.save()
+
+    assert Client().get(CONTACT).status_code == 404
+    assert Client().post(CONTACT, submission()).status_code == 404
+    assert not Ticket.objects.exists()
+
+
+def test_an_unknown_contact_page_is_not_found(db):
+    assert Client().get("/contact/nobody/").status_code == 404
+
+
+def test_the_embed_page_gives_a_snippet_that_posts_to_the_contact_page(inbox):
+    response = Client().get("/contact/support/embed/")
+
+    assert response.status_code == 200
+    snippet = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.text, re.S)
+    assert snippet is not None
+    assert "action=&quot;http://testserver/contact/support/&quot;" in snippet.group(1)
+    assert "csrfmiddlewaretoken" not in snippet.group(1)
+    # The live preview is the very same form.
+    assert '<form method="post" action="http://testserver/contact/support/"' in response.text
+
+
+def test_a_submission_through_the_embedded_form_opens_a_ticket(inbox):
+    page = Client().get("/contact/support/embed/").text
+    action = re.search(r'<form method="post" action="([^"]+)"', page)
+    assert action is not None
+
+    # Another site's page posts without our cookies or token.
+    response = Client(enforce_csrf_checks=True).post(action.group(1), submission())
+
+    assert response.status_code == 200
+    number = Ticket.objects.get().number
+    assert f"#{number}" in response.text
