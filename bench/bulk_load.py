@@ -96,18 +96,38 @@ def is_loaded(tickets: int) -> bool:
     )
 
 
+def migrations_unknown_here() -> list[str]:
+    """Migrations the database has applied that this code does not have.
+
+    The bench databases are shared by name, so one migrated by newer code (another
+    branch, uncommitted work) has indexes this code does not define, and its timings
+    would not be this code's.
+    """
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(connection)
+    return sorted(
+        f"{app}.{name}"
+        for app, name in set(loader.applied_migrations or {}) - set(loader.disk_migrations)
+    )
+
+
 def ensure_loaded(target: harness.Target, tickets: int) -> dict[str, Any]:
     """Set Django up on the target's database, loading `tickets` tickets unless it holds them."""
+    reason = "no database"
     if harness.database_exists(target):
         harness.setup_django(target)
-        if is_loaded(tickets):
+        unknown = migrations_unknown_here()
+        if not unknown and is_loaded(tickets):
             return {"reused": True}
+        reason = f"migrated by other code ({', '.join(unknown)})" if unknown else "not loaded"
         from django.db import connections
 
         connections.close_all()
     harness.create_empty_database(target)
     harness.setup_django(target)
-    return load(tickets)
+    return {"reason": reason, **load(tickets)}
 
 
 class Table:

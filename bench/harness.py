@@ -60,12 +60,6 @@ class Target:
         """The database name PostgreSQL backends of this benchmark show ("" on SQLite)."""
         return self.postgres_name if self.db == "postgres" else ""
 
-    @property
-    def label(self) -> str:
-        if self.db == "postgres":
-            return f"PostgreSQL database {self.postgres_name}"
-        return f"SQLite {self.sqlite_path.relative_to(REPO)}"
-
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
         env["DJANGO_SETTINGS_MODULE"] = "serviceloop.settings"
@@ -384,7 +378,7 @@ def cpu_usage(before: CpuSample, after: CpuSample, *, requests: int) -> dict[str
         "cores": {name: round(seconds / wall, 2) for name, seconds in used.items()},
         "ms_per_request": {
             name: round(1000 * used[name] / requests, 2)
-            for name in ("server", "client", "postgres_own_backends")
+            for name in ("server", "client", "postgres", "postgres_own_backends")
         },
     }
 

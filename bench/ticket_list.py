@@ -184,13 +184,31 @@ def explain(sql: str) -> dict[str, Any]:
         if (match := re.search(pattern, text))
     }
     sorts = [line.strip() for line in plan if re.search(r"\bSort\b|TEMP B-TREE", line)]
+    # The index the tickets are read through: "Index Scan Backward using X on
+    # tickets_ticket", "Bitmap Index Scan on X" (PostgreSQL) or "SEARCH tickets_ticket
+    # USING INDEX X" (SQLite).
+    index = re.search(
+        r"using (\w+) on tickets_ticket |Bitmap Index Scan on (\w+)"
+        r"|(?:SEARCH|SCAN) tickets_ticket USING (?:COVERING )?INDEX (\w+)",
+        text,
+    )
     return {
+        "ticket_index": next((name for name in index.groups() if name), None) if index else None,
         "uses_queue_index": QUEUE_INDEX in text,
         "sorts": sorts,
         "sql_from_client": harness.latency_summary(timings),
         **found,
         "plan": plan,
     }
+
+
+def ticket_indexes() -> list[str]:
+    """The indexes on tickets_ticket: a database migrated by newer code may have more."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "tickets_ticket")
+    return sorted(name for name, info in constraints.items() if info["index"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -270,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
             "page_ms": per_page,
         },
         "plans": plans,
+        "ticket_indexes": ticket_indexes(),
         "errors": len(errors),
         "error_samples": errors[:10],
         "cpu": cpu,
@@ -281,8 +300,11 @@ def run(args: argparse.Namespace) -> int:
         },
     }
     path = harness.write_result(f"list-{args.db}-{label}", result)
-    index = "ticket_queue_idx" if all(p["uses_queue_index"] for p in plans.values()) else "NO index"
-    sorted_in_db = any(p["sorts"] for p in plans.values())
+    indexes = ", ".join(
+        f"{page.split('_')[0]} page {plan['ticket_index'] or 'NO INDEX'}"
+        + (" + SORT" if plan["sorts"] else "")
+        for page, plan in plans.items()
+    )
     loaded = "reused" if load["reused"] else f"loaded in {load['seconds']:.0f} s"
     verdict = ""
     if result["target"]["applies"]:
@@ -291,8 +313,8 @@ def run(args: argparse.Namespace) -> int:
         f"list {args.db} {label} ({loaded}; {queue_size} open in team, "
         f"{workers} worker{'s' * (workers > 1)}): first page p50 {first_summary['p50_ms']:.1f} "
         f"p95 {first_summary['p95_ms']:.1f} ms; page {deep_page} p50 "
-        f"{deep_summary['p50_ms']:.1f} p95 {deep_summary['p95_ms']:.1f} ms; plan: {index}"
-        f"{', SORTS' if sorted_in_db else ', no sort'}; CPU per request: server "
+        f"{deep_summary['p50_ms']:.1f} p95 {deep_summary['p95_ms']:.1f} ms; plan: {indexes}; "
+        f"CPU per request: server "
         f"{cpu['ms_per_request']['server']:.1f} ms; other load {cpu['cores']['other']:.1f} cores; "
         f"errors {len(errors)}{verdict} -> "
         f"{path.relative_to(harness.REPO)}",
