@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 from itertools import groupby
 from typing import Any
 
@@ -10,6 +11,9 @@ from django.http import FileResponse, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.timesince import timesince
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -136,6 +140,48 @@ def _sort(params: QueryDict) -> str:
 # --- The queue ----------------------------------------------------------------------------
 
 
+@functools.cache
+def _month_abbreviations(language: str | None) -> tuple[str, ...]:
+    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+
+
+def _queue_rows(tickets: list[Ticket], ticket_query: str) -> list[dict[str, Any]]:
+    """What each queue row shows, as plain values.
+
+    A template reads a dict key in one step, where a model attribute costs a failed item
+    lookup first; and Django's date filter looks its formats up again on every call.
+    With 50 rows, the two were a third of the queue's server time.
+    """
+    zone = timezone.get_current_timezone()
+    months = _month_abbreviations(get_language())
+    suffix = "?" + ticket_query if ticket_query else ""
+    rows = []
+    for ticket in tickets:
+        created = ticket.created_at.astimezone(zone)
+        updated = ticket.updated_at.astimezone(zone)
+        rows.append(
+            {
+                "number": ticket.number,
+                "url": reverse("tickets:ticket", args=[ticket.number]) + suffix,
+                "subject": ticket.subject,
+                "requester": ticket.requester.display_name,
+                "organization": ticket.organization.name if ticket.organization else "",
+                "tags": [tag.name for tag in ticket.tags.all()],
+                "status": ticket.status,
+                "status_label": ticket.status_label,
+                "priority": ticket.priority,
+                "priority_label": ticket.priority_label,
+                "assignee": ticket.assignee.display_name if ticket.assignee else "",
+                "team": ticket.team.name if ticket.team else "",
+                "created": f"{months[created.month]} {created.day}, {created:%H:%M}",
+                "created_exact": f"{created:%Y-%m-%d %H:%M}",
+                "updated_ago": timesince(ticket.updated_at),
+                "updated_exact": f"{updated:%Y-%m-%d %H:%M}",
+            }
+        )
+    return rows
+
+
 def _queue_context(request: AgentRequest, params: QueryDict) -> dict[str, Any]:
     agent = request.user
     team_ids = queries.team_ids_of(agent)
@@ -147,26 +193,31 @@ def _queue_context(request: AgentRequest, params: QueryDict) -> dict[str, Any]:
     try:
         view, filters = queue_filters(params, agent=agent, team_ids=team_ids)
         rows, next_cursor = queries.ticket_page(
-            agent, filters, sort=sort, limit=PAGE_SIZE, cursor=params.get("cursor") or None
+            agent,
+            filters,
+            sort=sort,
+            limit=PAGE_SIZE,
+            cursor=params.get("cursor") or None,
+            columns=queries.QUEUE_COLUMNS,
         )
     except InvalidInput as refusal:
         error = refusal
     counts = queries.queue_counts(agent, team_ids=team_ids)
+    teams = list(Team.objects.all())
     base = query_without(params, "cursor")
     title = next((str(v.label) for v in queries.QUEUE_VIEWS if v.slug == view), _("Tickets"))
     return {
         "nav": "queue",
-        "rows": rows,
+        "rows": _queue_rows(rows, query_without(params, "cursor")),
         "error": error,
         "view": view,
         "title": title,
-        "views": [(v, counts.get(v.slug, 0)) for v in queries.QUEUE_VIEWS],
+        "views": [(v, queries.count_label(counts[v.slug])) for v in queries.QUEUE_VIEWS],
         "saved_views": queries.saved_views_for(agent, team_ids=team_ids),
         "sort": sort,
         "params": params,
         "query": base,
         "poll_query": params.urlencode(),
-        "ticket_query": query_without(params, "cursor"),
         "next_query": query_without(params, "cursor", cursor=next_cursor) if next_cursor else "",
         "first_query": base if params.get("cursor") else "",
         "sort_links": {
@@ -178,13 +229,13 @@ def _queue_context(request: AgentRequest, params: QueryDict) -> dict[str, Any]:
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "channels": Channel.choices,
-        "teams": list(Team.objects.all()),
+        "teams": teams,
         "agents": list(User.objects.filter(is_active=True)),
         "tags": list(Tag.objects.values_list("name", flat=True)[:300]),
         "ticket_fields": list(
             CustomFieldDefinition.objects.filter(entity="ticket", is_active=True)
         ),
-        "my_teams": list(Team.objects.filter(pk__in=team_ids)),
+        "my_teams": [team for team in teams if team.pk in team_ids],
     }
 
 
