@@ -124,6 +124,13 @@ def _check_definition(kind: str, options: list[Any], key: str, label: str) -> No
         raise InvalidInput(_("key must be 1 to 60 letters, digits, '-' or '_'."), field="key")
 
 
+def _check_web_form(entity: str, shown_on_web_form: bool) -> None:
+    if shown_on_web_form and entity != CustomFieldDefinition.Entity.TICKET:
+        raise InvalidInput(
+            _("Only ticket fields can be asked on the web form."), field="shown_on_web_form"
+        )
+
+
 def create_custom_field(
     *,
     entity: str,
@@ -133,12 +140,14 @@ def create_custom_field(
     options: list[Any] | None = None,
     required: bool = False,
     position: int = 0,
+    shown_on_web_form: bool = False,
 ) -> CustomFieldDefinition:
     """Define a field (settings rights are checked by the caller's service)."""
     if entity not in CustomFieldDefinition.Entity.values:
         raise InvalidInput(_("entity must be ticket or customer."), field="entity")
     options = list(dict.fromkeys(options or []))
     _check_definition(kind, options, key, label)
+    _check_web_form(entity, shown_on_web_form)
     if CustomFieldDefinition.objects.filter(entity=entity, key=key).exists():
         raise Conflict(
             _("There is a %(entity)s field %(key)r already.") % {"entity": entity, "key": key}
@@ -151,6 +160,7 @@ def create_custom_field(
         options=options,
         required=required,
         position=position,
+        shown_on_web_form=shown_on_web_form,
     )
 
 
@@ -162,6 +172,7 @@ def update_custom_field(
     required: bool | None = None,
     is_active: bool | None = None,
     position: int | None = None,
+    shown_on_web_form: bool | None = None,
 ) -> CustomFieldDefinition:
     definition = CustomFieldDefinition.objects.filter(pk=field_id).first()
     if definition is None:
@@ -177,5 +188,8 @@ def update_custom_field(
         definition.is_active = is_active
     if position is not None:
         definition.position = position
+    if shown_on_web_form is not None:
+        _check_web_form(definition.entity, shown_on_web_form)
+        definition.shown_on_web_form = shown_on_web_form
     definition.save()
     return definition

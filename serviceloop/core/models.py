@@ -26,6 +26,8 @@ class CustomFieldDefinition(models.Model):
     required = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    # Asked on the public contact forms (ticket fields only).
+    shown_on_web_form = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["entity", "position", "key"]

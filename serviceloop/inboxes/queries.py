@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import require_settings_access
 from serviceloop.core.errors import ObjectNotFound
+from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.inboxes.models import InboundMessage, Inbox, OutboundMessage
 
 
@@ -81,3 +82,10 @@ def contact_inbox(slug: str) -> Inbox:
     if inbox is None:
         raise ObjectNotFound("Contact form", slug)
     return inbox
+
+
+def web_form_fields() -> QuerySet[CustomFieldDefinition]:
+    """The ticket fields an admin chose to ask on the public contact forms."""
+    return CustomFieldDefinition.objects.filter(
+        entity=CustomFieldDefinition.Entity.TICKET, is_active=True, shown_on_web_form=True
+    ).order_by("position", "key")

@@ -5,6 +5,9 @@ token); a honeypot field, per-IP and per-address rate limits and size limits kee
 out without third-party services. Refusals re-render the form with status 422.
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from serviceloop.core.custom_fields import clean_custom_fields
 from serviceloop.core.errors import DomainError, InvalidInput
+from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.inboxes import queries, services
 from serviceloop.inboxes.models import InboundMessage, Inbox
@@ -38,6 +43,43 @@ def _over_limit(key: str, limit: int) -> bool:
         cache.set(key, 1, timeout=3600)
         count = 1
     return count > limit
+
+
+@dataclass
+class WebFormField:
+    """One admin-defined ticket field on the form: what was typed and what was wrong."""
+
+    definition: CustomFieldDefinition
+    value: str = ""
+    error: str = ""
+
+    @property
+    def name(self) -> str:
+        return "cf_%s" % self.definition.key
+
+
+def _web_form_fields(request: HttpRequest) -> list[WebFormField]:
+    fields = [WebFormField(d) for d in queries.web_form_fields()]
+    if request.method == "POST":
+        for field in fields:
+            field.value = request.POST.get(field.name, "").strip()
+    return fields
+
+
+def _clean_custom_fields(fields: list[WebFormField]) -> dict[str, Any]:
+    """The typed values of the asked fields; each refusal is put on its own field."""
+    cleaned: dict[str, Any] = {}
+    for field in fields:
+        key = field.definition.key
+        if field.definition.kind == CustomFieldDefinition.Kind.CHECKBOX:
+            raw: Any = True if field.value else None
+        else:
+            raw = field.value or None
+        try:
+            cleaned.update(clean_custom_fields(entity="ticket", values={key: raw}, existing={}))
+        except InvalidInput as refusal:
+            field.error = refusal.message
+    return cleaned
 
 
 def _clean(request: HttpRequest, inbox: Inbox) -> tuple[dict[str, str], dict[str, str], list]:
@@ -80,13 +122,22 @@ def _clean(request: HttpRequest, inbox: Inbox) -> tuple[dict[str, str], dict[str
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest, slug: str) -> HttpResponse:
     inbox = queries.contact_inbox(slug)
-    context: dict = {"inbox": inbox, "data": {}, "errors": {}, "honeypot": HONEYPOT}
+    web_fields = _web_form_fields(request)
+    context: dict = {
+        "inbox": inbox,
+        "data": {},
+        "errors": {},
+        "honeypot": HONEYPOT,
+        "web_fields": web_fields,
+    }
     if request.method == "GET":
         return render(request, "inboxes/contact.html", context)
     if request.POST.get(HONEYPOT):
         # Robots fill every field; people never see this one. Look successful, do nothing.
         return render(request, "inboxes/contact_sent.html", {"inbox": inbox, "number": None})
     data, errors, files = _clean(request, inbox)
+    custom_fields = _clean_custom_fields(web_fields)
+    errors.update({f.name: f.error for f in web_fields if f.error})
     context.update(data=data, errors=errors)
     ip_key = "contact-ip:%s" % _client_ip(request)
     address_key = "contact-address:%s" % data.get("email", "")
@@ -109,6 +160,7 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
                 (f.name or "attachment", f.content_type or "application/octet-stream", f.read())
                 for f in files
             ],
+            custom_fields=custom_fields,
         )
     except DomainError as error:
         errors[error.field or "form"] = error.message
@@ -126,7 +178,11 @@ def embed_snippet(request: HttpRequest, slug: str) -> HttpResponse:
     """The plain HTML form to paste into another site; it posts to the contact page."""
     inbox = queries.contact_inbox(slug)
     action = request.build_absolute_uri("/contact/%s/" % inbox.slug)
-    snippet = render(
-        request, "inboxes/embed.html", {"inbox": inbox, "action": action, "honeypot": HONEYPOT}
-    ).content.decode()
+    context = {
+        "inbox": inbox,
+        "action": action,
+        "honeypot": HONEYPOT,
+        "web_fields": _web_form_fields(request),
+    }
+    snippet = render(request, "inboxes/embed.html", context).content.decode()
     return render(request, "inboxes/embed_page.html", {"inbox": inbox, "snippet": snippet})

@@ -497,6 +497,7 @@ class CustomFieldOut(Schema):
     required: bool
     is_active: bool
     position: int
+    shown_on_web_form: bool
 
 
 class CustomFieldIn(Schema):
@@ -507,6 +508,7 @@ class CustomFieldIn(Schema):
     options: list[str] = []
     required: bool = False
     position: int = Field(0, ge=0)
+    shown_on_web_form: bool = False
 
 
 class CustomFieldPatch(Schema):
@@ -515,6 +517,7 @@ class CustomFieldPatch(Schema):
     required: bool | None = None
     is_active: bool | None = None
     position: int | None = Field(None, ge=0)
+    shown_on_web_form: bool | None = None
 
 
 @settings_router.get("/custom-fields", response={200: list[CustomFieldOut]}, auth=READ_AUTH)

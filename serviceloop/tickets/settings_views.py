@@ -55,6 +55,7 @@ def custom_fields(request: AgentRequest) -> HttpResponse:
                 kind=request.POST.get("kind", ""),
                 options=options,
                 required="required" in request.POST,
+                shown_on_web_form="shown_on_web_form" in request.POST,
             )
         except DomainError as refusal:
             error = refusal
@@ -80,6 +81,7 @@ def edit_custom_field(request: AgentRequest, field_id: int) -> HttpResponse:
             field_id=field_id,
             required="required" in request.POST,
             is_active="is_active" in request.POST,
+            shown_on_web_form="shown_on_web_form" in request.POST,
         )
     except DomainError as error:
         messages.error(request, error.message)

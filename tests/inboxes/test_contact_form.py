@@ -7,9 +7,13 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from serviceloop.core.custom_fields import create_custom_field
+from serviceloop.core.errors import InvalidInput
+from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.inboxes.models import InboundMessage, Inbox
+from serviceloop.inboxes.services import reprocess_inbound
 from serviceloop.tickets.models import Ticket
-from tests.inboxes.helpers import make_inbox
+from tests.inboxes.helpers import mail, make_inbox, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +247,116 @@ def test_a_submission_through_the_embedded_form_opens_a_ticket(inbox):
     assert response.status_code == 200
     number = Ticket.objects.get().number
     assert f"#{number}" in response.text
+
+
+# --- Custom fields the admin asks on the form ----------------------------------------------
+
+
+@pytest.fixture
+def asked_fields(db):  # type: ignore[no-untyped-def]
+    create_custom_field(
+        entity="ticket", key="order", label="Order number", kind="number", shown_on_web_form=True
+    )
+    create_custom_field(
+        entity="ticket",
+        key="product",
+        label="Product",
+        kind="dropdown",
+        options=["Kettle", "Toaster"],
+        shown_on_web_form=True,
+    )
+    create_custom_field(
+        entity="ticket", key="urgent", label="It is urgent", kind="checkbox", shown_on_web_form=True
+    )
+    create_custom_field(entity="ticket", key="internal", label="Internal score", kind="number")
+
+
+def test_the_form_asks_the_fields_the_admin_exposed_and_no_others(inbox, asked_fields):
+    response = Client().get(CONTACT)
+
+    assert "Order number" in response.text
+    assert '<option value="Toaster"' in response.text
+    assert 'name="cf_urgent" type="checkbox"' in response.text
+    assert "Internal score" not in response.text
+
+
+def test_the_embedded_form_asks_them_too(inbox, asked_fields):
+    response = Client().get("/contact/support/embed/")
+
+    assert "name=&quot;cf_order&quot;" in response.text
+
+
+def test_answers_to_exposed_fields_are_stored_on_the_ticket(inbox, asked_fields):
+    response = Client().post(
+        CONTACT,
+        submission(cf_order="1042", cf_product="Toaster", cf_urgent="1", cf_internal="99"),
+    )
+
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert ticket.custom_fields == {"order": 1042, "product": "Toaster", "urgent": True}
+
+
+def test_exposed_fields_may_be_left_empty(inbox, asked_fields):
+    response = Client().post(CONTACT, submission(cf_order="", cf_product=""))
+
+    assert response.status_code == 200
+    assert Ticket.objects.get().custom_fields == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "sentence"),
+    [
+        ("cf_order", "soon", "Order number must be a number."),
+        ("cf_product", "Blender", "&#x27;Blender&#x27; is not an option of Product"),
+    ],
+)
+def test_a_bad_answer_to_an_exposed_field_is_named_with_422(
+    inbox, asked_fields, field, value, sentence
+):
+    response = Client().post(CONTACT, submission(**{field: value}))
+
+    assert response.status_code == 422
+    assert sentence in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_a_reprocessed_submission_keeps_its_field_values(inbox, asked_fields):
+    Client().post(CONTACT, submission(cf_order="1042"))
+    inbound = InboundMessage.objects.get()
+    Ticket.objects.all().delete()
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        state=InboundMessage.State.FAILED, ticket=None, ticket_message=None
+    )
+
+    reprocess_inbound(inbound_id=inbound.pk)
+
+    assert Ticket.objects.get().custom_fields == {"order": 1042}
+
+
+def test_mail_from_outside_cannot_set_fields_with_our_header(inbox, asked_fields):
+    receive(inbox, mail(headers={"X-Serviceloop-Fields": "eyJvcmRlciI6IDd9"}))  # {"order": 7}
+
+    assert Ticket.objects.get().custom_fields == {}
+
+
+def test_an_admin_exposes_a_field_on_the_custom_fields_page(inbox, admin, asked_fields):
+    client = Client()
+    client.force_login(admin)
+    field = CustomFieldDefinition.objects.get(key="internal")
+
+    response = client.post(
+        f"/settings/fields/{field.pk}/", {"is_active": "on", "shown_on_web_form": "on"}
+    )
+
+    assert response.status_code == 302
+    assert "Internal score" in Client().get(CONTACT).text
+
+
+def test_a_customer_field_cannot_be_asked_on_the_web_form(db):
+    with pytest.raises(InvalidInput) as refused:
+        create_custom_field(
+            entity="customer", key="vip", label="VIP", kind="checkbox", shown_on_web_form=True
+        )
+
+    assert refused.value.message == "Only ticket fields can be asked on the web form."
