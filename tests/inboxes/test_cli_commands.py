@@ -118,7 +118,7 @@ def smtpd(env) -> Iterator[tuple[int, subprocess.Popen[str]]]:  # type: ignore[n
             process.wait(timeout=10)
 
 
-def _wait_for(condition, seconds: float = 15) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -137,8 +137,9 @@ def test_smtpd_receives_a_message_and_it_becomes_a_ticket(smtpd):
         )
 
     assert refused == {}
-    _wait_for(lambda: InboundMessage.objects.filter(state="processed").exists())
+    _wait_for(lambda: InboundMessage.objects.exclude(state="received").exists())
     inbound = InboundMessage.objects.get()
+    assert (inbound.state, inbound.error) == ("processed", "")
     assert (inbound.via, inbound.message_id) == ("smtp", "<smtp-cli@customer.example>")
     assert Ticket.objects.get().subject == "Sent over SMTP"
 
