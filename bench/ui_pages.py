@@ -56,8 +56,9 @@ def _time_page(client: Any, url: str, count: int, database: str) -> dict[str, An
         queries.append(sql)
         return execute(sql, *args)
 
-    # An execute wrapper, not CaptureQueriesContext: the test client's request_started
-    # signal empties the query log that context slices, so it can report 0 queries.
+    # An execute wrapper, not CaptureQueriesContext: that context slices the connection's
+    # query log, which each later request of the test client empties, so reading it
+    # after the timed requests reported 0 queries.
     with connection.execute_wrapper(count_query):
         _get(client, url)  # also the warm-up
     latencies = []
