@@ -23,8 +23,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy serviceloop
 
+# -rs lists every skipped test with its reason, so a run without Chromium says plainly
+# that it skipped the browser tests.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -rs $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
