@@ -137,7 +137,12 @@ class InboundMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["message_id"], name="inbound_message_id_idx"),
-            models.Index(fields=["from_address", "received_at"], name="inbound_sender_idx"),
+            # A sender's processed mail by time: the rate limit and subject threading. With
+            # the state in it, neither query falls back to inbound_state_idx, which would
+            # read every message of the last hour (all of an import) for each new one.
+            models.Index(
+                fields=["from_address", "state", "received_at"], name="inbound_sender_state_idx"
+            ),
             models.Index(fields=["state", "received_at"], name="inbound_state_idx"),
         ]
 

@@ -1,7 +1,6 @@
 """Human ticket numbers (#1042), unique even when several processes create tickets at once."""
 
 from django.db import connection
-from django.db.models import F
 
 from serviceloop.tickets.models import TicketNumberCounter
 
@@ -21,10 +20,18 @@ def reserve_ticket_numbers(count: int) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, count])
             return [row[0] for row in cursor.fetchall()]
-    # SQLite: the IMMEDIATE transaction holds the write lock from BEGIN, so the increment
-    # and the read below see no other writer.
-    updated = TicketNumberCounter.objects.filter(pk=1).update(last_number=F("last_number") + count)
-    if not updated:
+    # SQLite: one statement increments and reads the counter (RETURNING, SQLite 3.35+); the
+    # IMMEDIATE transaction holds the write lock from BEGIN, so creating the counter row for
+    # the very first ticket sees no other writer either.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tickets_ticketnumbercounter SET last_number = last_number + %s "
+            "WHERE id = 1 RETURNING last_number",
+            [count],
+        )
+        row = cursor.fetchone()
+    if row is None:
         TicketNumberCounter.objects.create(pk=1, last_number=FIRST_TICKET_NUMBER - 1 + count)
-    last = TicketNumberCounter.objects.values_list("last_number", flat=True).get(pk=1)
+        return list(range(FIRST_TICKET_NUMBER, FIRST_TICKET_NUMBER + count))
+    last = row[0]
     return list(range(last - count + 1, last + 1))

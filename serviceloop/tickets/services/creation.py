@@ -12,6 +12,7 @@ from serviceloop.accounts.services import require_full_agent
 from serviceloop.core import clock, events
 from serviceloop.core.custom_fields import clean_custom_fields
 from serviceloop.core.errors import InvalidInput
+from serviceloop.customers.models import Customer
 from serviceloop.customers.services import find_or_create_customer
 from serviceloop.tickets.events import TicketCreated
 from serviceloop.tickets.models import (
@@ -65,11 +66,13 @@ def create_ticket(
     author: str = "requester",
     follow_up_of: Ticket | None = None,
     request_id: str | None = None,
+    requester: Customer | None = None,
 ) -> Ticket:
     """Open a ticket for a requester (found or created by email) with its first message.
 
     `author` says who wrote the first message: the requester (a customer writing in, the
     default for channels and the API) or the acting agent ("agent", an outbound ticket).
+    `requester` is the customer a caller already found for `requester_email`, if it has.
     """
     if actor is not None:
         require_full_agent(actor)
@@ -83,10 +86,15 @@ def create_ticket(
     if author not in ("requester", "agent") or (author == "agent" and actor is None):
         raise InvalidInput(_("author must be requester or agent."), field="author")
     tag_names = clean_tags(tags)
-    fields = clean_custom_fields(entity="ticket", values=custom_fields or {}, existing={})
+    fields = (
+        clean_custom_fields(entity="ticket", values=custom_fields, existing={})
+        if custom_fields
+        else {}
+    )
     team = clean_team(team_id)
     assignee = clean_assignee(assignee_id, team)
-    requester = find_or_create_customer(email=requester_email, name=requester_name)
+    if requester is None:
+        requester = find_or_create_customer(email=requester_email, name=requester_name)
 
     ticket = Ticket.objects.create(
         number=next_ticket_number(),
