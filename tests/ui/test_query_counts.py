@@ -72,3 +72,26 @@ def test_the_portal_list_costs_the_same_for_5_and_50_requests(
         make_ticket(actor=agent, requester_email=customer.email)
 
     assert _queries(client, "/portal/") == with_5
+
+
+# Ceilings, so that one more query per page is a decision rather than an accident: at 1M
+# tickets on PostgreSQL each query is a round trip the page's 100 ms budget pays for
+# (bench/ui_pages.py reports the same counts).
+QUEUE_QUERIES = 11
+TICKET_PAGE_QUERIES = 17
+
+
+@pytest.mark.parametrize(
+    "view", ["mine", "unassigned", "my-teams", "open", "pending", "on-hold", "solved"]
+)
+def test_every_queue_view_runs_at_most_the_budgeted_queries(agent_client, agent, team, view):
+    _tickets(3, agent, team)
+
+    assert _queries(agent_client, "/tickets/?view=%s" % view) <= QUEUE_QUERIES
+
+
+def test_the_ticket_page_runs_at_most_the_budgeted_queries(agent_client, agent, team):
+    ticket = _tickets(1, agent, team)[0]
+    services.reply_to_ticket(number=ticket.number, agent=agent, body="First answer")
+
+    assert _queries(agent_client, "/tickets/%s/?view=mine" % ticket.number) <= TICKET_PAGE_QUERIES
