@@ -1,5 +1,7 @@
 """Customers, their identities and organizations: every write."""
 
+from collections.abc import Mapping
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -25,15 +27,27 @@ from serviceloop.customers.normalize import (
 )
 
 
-def find_or_create_customer(*, email: str, name: str = "", verified: bool = False) -> Customer:
+def find_or_create_customer(
+    *,
+    email: str,
+    name: str = "",
+    verified: bool = False,
+    known: Mapping[str, Customer] | None = None,
+) -> Customer:
     """The customer who writes from this address; a new one (with organization) if nobody does.
 
     Safe when two requests bring the same new address at once: the identity's unique
-    constraint makes the second one find the first one's customer.
+    constraint makes the second one find the first one's customer. `known` is what a caller
+    handling many messages looked up in bulk (`queries.customers_with_emails`) for a set of
+    addresses including this one: an address it lacks is taken to be new, and if it is not
+    after all, the same constraint finds its customer.
     """
     address = normalize_email(email, field="requester.email")
     name = (name or "").strip()[:200]
-    existing = queries.customer_with_identity(Identity.Kind.EMAIL, address)
+    if known is None:
+        existing = queries.customer_with_identity(Identity.Kind.EMAIL, address)
+    else:
+        existing = known.get(address)
     if existing is not None:
         if name and not existing.name:
             Customer.objects.filter(pk=existing.pk).update(name=name)

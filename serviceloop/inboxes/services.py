@@ -11,12 +11,12 @@ import json
 import logging
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Value
+from django.db.models import Count, Q, Value
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectN
 from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
+from serviceloop.customers.queries import customers_with_emails
 from serviceloop.customers.services import find_or_create_customer
 from serviceloop.inboxes import outbound
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
@@ -242,10 +243,11 @@ def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -
     loses only this batch, whose messages are still in the source; running the import
     again stores them, and skips those an earlier run committed.
     """
+    stored = [store_raw_email(inbox=inbox, raw=raw, via=via) for raw in raws]
     lookups = _Lookups()
+    lookups.look_up_senders([r.inbound.from_address for r in stored if r.outcome == "new"])
     results = []
-    for raw in raws:
-        received = store_raw_email(inbox=inbox, raw=raw, via=via)
+    for received in stored:
         inbound = received.inbound
         if received.outcome == "new":
             # Stored just now in this transaction: nobody else can see it, let alone
@@ -291,9 +293,18 @@ def process_inbound(*, inbound_id: int) -> str:
 
 @dataclass
 class _Lookups:
-    """What stays the same for every message of a batch, read once."""
+    """What processing a batch of messages reads once rather than once per message.
+
+    Only what a processed message leaves behind is added (`processed`); a message that
+    fails rolls back its savepoint and is forgotten here too (`failed`).
+    """
 
     _our_addresses: set[str] | None = None
+    # Customers by normalized sender address, for the senders looked up in bulk.
+    customers: dict[str, Customer] | None = None
+    # Messages each sender had processed in the last hour (the rate limit), by from_address.
+    processed_last_hour: dict[str, int] = field(default_factory=dict)
+    _staged_customer: tuple[str, Customer] | None = None
 
     @property
     def our_addresses(self) -> set[str]:
@@ -301,14 +312,75 @@ class _Lookups:
             self._our_addresses = set(Inbox.objects.values_list("address", flat=True))
         return self._our_addresses
 
+    def look_up_senders(self, senders: list[str]) -> None:
+        """Read the customers and recent mail of a batch's senders: two queries in all."""
+        if not senders:
+            return
+        addresses = set()
+        for sender in senders:
+            try:
+                addresses.add(normalize_email(sender))
+            except InvalidInput:
+                continue  # processing will say what is wrong with it
+        self.customers = customers_with_emails(addresses)
+        self.processed_last_hour = dict.fromkeys(senders, 0)
+        recent = (
+            InboundMessage.objects.filter(
+                from_address__in=sorted(set(senders)),
+                state=InboundMessage.State.PROCESSED,
+                received_at__gte=clock.now() - timedelta(hours=1),
+                duplicate_of__isnull=True,
+            )
+            .order_by()
+            .values_list("from_address")
+            .annotate(n=Count("id"))
+        )
+        self.processed_last_hour.update(recent)
+
+    def customer(self, *, email: str, name: str) -> Customer:
+        customer = find_or_create_customer(email=email, name=name, known=self.customers)
+        self._staged_customer = (email, customer)
+        return customer
+
+    def over_rate_limit(self, inbound: InboundMessage, limit: int) -> bool:
+        sender = inbound.from_address
+        if sender not in self.processed_last_hour:
+            recent = InboundMessage.objects.filter(
+                from_address=sender,
+                state=InboundMessage.State.PROCESSED,
+                received_at__gte=clock.now() - timedelta(hours=1),
+                duplicate_of__isnull=True,
+            ).exclude(pk=inbound.pk)
+            # Counting stops at the limit (through inbound_sender_state_idx), so a flood of
+            # mail from one sender costs no more to check than a trickle.
+            self.processed_last_hour[sender] = recent[:limit].count()
+        return self.processed_last_hour[sender] >= limit
+
+    def processed(self, inbound: InboundMessage) -> None:
+        """The message's savepoint is released: what it did is there for the next one."""
+        staged, self._staged_customer = self._staged_customer, None
+        sender = inbound.from_address
+        if inbound.state == InboundMessage.State.PROCESSED and sender in self.processed_last_hour:
+            self.processed_last_hour[sender] += 1
+        if staged is not None and self.customers is not None:
+            self.customers[normalize_email(staged[0])] = staged[1]
+
+    def failed(self, inbound: InboundMessage) -> None:
+        """The message's savepoint rolled back: forget what it may have changed."""
+        self._staged_customer = None
+        self.processed_last_hour.pop(inbound.from_address, None)
+        self.customers = None  # a customer it created or renamed is gone: look up each anew
+
 
 def _process_or_record_failure(inbound: InboundMessage, lookups: _Lookups) -> str:
     """Process a stored message in a savepoint; on any error keep it, marked failed."""
     try:
         with transaction.atomic():
             _process(inbound, lookups)
+        lookups.processed(inbound)
         return inbound.state
     except Exception as error:
+        lookups.failed(inbound)
         detail = error.message if isinstance(error, DomainError) else repr(error)
         logger.warning("Inbound message %s failed: %s", inbound.pk, detail)
         inbound.state = InboundMessage.State.FAILED
@@ -348,15 +420,16 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
     if not sender:
         _finish(inbound, InboundMessage.State.FAILED, error=_("The message has no sender address."))
         return
-    if inbox is not None and _over_rate_limit(inbound, inbox):
+    limit = inbox.sender_rate_limit_per_hour if inbox is not None else 0
+    if limit and lookups.over_rate_limit(inbound, limit):
         _finish(
             inbound,
             InboundMessage.State.IGNORED,
             error=_("Rate limited: %(sender)s sent more than %(limit)s messages in an hour.")
-            % {"sender": sender, "limit": inbox.sender_rate_limit_per_hour},
+            % {"sender": sender, "limit": limit},
         )
         return
-    customer = find_or_create_customer(email=sender, name=mail.from_name)
+    customer = lookups.customer(email=sender, name=mail.from_name)
     ticket_id = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
     attachments, dropped = _attachments(mail, inbox)
     metadata = _metadata(mail, inbound)
@@ -426,21 +499,6 @@ def _metadata(mail: ParsedMail, inbound: InboundMessage) -> dict[str, Any]:
         "full_text": mail.text if mail.text != mail.new_text else "",
         "automatic": mail.automatic_reason,
     }
-
-
-def _over_rate_limit(inbound: InboundMessage, inbox: Inbox) -> bool:
-    limit = inbox.sender_rate_limit_per_hour
-    if not limit:
-        return False
-    recent = InboundMessage.objects.filter(
-        from_address=inbound.from_address,
-        state=InboundMessage.State.PROCESSED,
-        received_at__gte=clock.now() - timedelta(hours=1),
-        duplicate_of__isnull=True,
-    ).exclude(pk=inbound.pk)
-    # Counting stops at the limit (through inbound_sender_state_idx), so a flood of mail
-    # from one sender costs no more to check than a trickle.
-    return recent[:limit].count() >= limit
 
 
 # --- Threading ----------------------------------------------------------------------------
