@@ -100,11 +100,17 @@ def create_empty_database(target: Target) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target.sqlite_path}{suffix}").unlink(missing_ok=True)
         return
-    from psycopg import sql
+    from psycopg import errors, sql
 
     name = sql.Identifier(target.postgres_name)
     with _postgres_admin(target) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        # Never WITH (FORCE): the database may be another benchmark's, running right now.
+        try:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        except errors.ObjectInUse:
+            raise BenchmarkFailed(
+                f"{target.postgres_name} is in use by another process; wait for it to finish."
+            ) from None
         admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 

@@ -306,6 +306,8 @@ def run(args: argparse.Namespace) -> int:
         for page, plan in plans.items()
     )
     loaded = "reused" if load["reused"] else f"loaded in {load['seconds']:.0f} s"
+    if load.get("migrated_by_other_code"):
+        loaded += ", ALSO MIGRATED BY OTHER CODE: " + ", ".join(load["migrated_by_other_code"])
     verdict = ""
     if result["target"]["applies"]:
         verdict = f"; target p95 <= {TARGET_P95_MS:.0f} ms: {'MET' if meets else 'MISSED'}"
