@@ -1,9 +1,11 @@
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from serviceloop.core.errors import ObjectNotFound
 from serviceloop.customers.models import Customer, Identity, Organization, OrganizationDomain
+from serviceloop.customers.normalize import email_domain
 
 
 def customer_by_id(customer_id: int) -> Customer:
@@ -28,15 +30,33 @@ def customer_with_identity(kind: str, value: str) -> Customer | None:
     return _survivor(identity.customer) if identity is not None else None
 
 
-def customers_with_emails(addresses: Iterable[str]) -> dict[str, Customer]:
-    """The customers behind these normalized email addresses, in one query, by address.
+@dataclass
+class KnownCustomers:
+    """What `find_or_create_customer` needs for many addresses, looked up at once."""
 
-    An address nobody has is missing from the result; merges are followed as above.
+    # Customer by normalized address; an address nobody has is missing.
+    by_address: dict[str, Customer]
+    # The organization each address's domain belongs to, or None.
+    organization_by_domain: dict[str, Organization | None]
+
+
+def customers_with_emails(addresses: Iterable[str]) -> KnownCustomers:
+    """The customers behind these normalized email addresses, and their organizations.
+
+    Two queries for any number of addresses; merges are followed as above.
     """
+    addresses = sorted(set(addresses))
     identities = Identity.objects.select_related("customer").filter(
-        kind=Identity.Kind.EMAIL, value__in=sorted(set(addresses))
+        kind=Identity.Kind.EMAIL, value__in=addresses
     )
-    return {identity.value: _survivor(identity.customer) for identity in identities}
+    domains = sorted({email_domain(address) for address in addresses})
+    organizations: dict[str, Organization | None] = dict.fromkeys(domains)
+    for row in OrganizationDomain.objects.select_related("organization").filter(domain__in=domains):
+        organizations[row.domain] = row.organization
+    return KnownCustomers(
+        by_address={identity.value: _survivor(identity.customer) for identity in identities},
+        organization_by_domain=organizations,
+    )
 
 
 def organization_for_domain(domain: str) -> Organization | None:

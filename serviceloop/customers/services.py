@@ -1,7 +1,5 @@
 """Customers, their identities and organizations: every write."""
 
-from collections.abc import Mapping
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -32,7 +30,7 @@ def find_or_create_customer(
     email: str,
     name: str = "",
     verified: bool = False,
-    known: Mapping[str, Customer] | None = None,
+    known: queries.KnownCustomers | None = None,
 ) -> Customer:
     """The customer who writes from this address; a new one (with organization) if nobody does.
 
@@ -47,7 +45,7 @@ def find_or_create_customer(
     if known is None:
         existing = queries.customer_with_identity(Identity.Kind.EMAIL, address)
     else:
-        existing = known.get(address)
+        existing = known.by_address.get(address)
     if existing is not None:
         if name and not existing.name:
             Customer.objects.filter(pk=existing.pk).update(name=name)
@@ -55,10 +53,15 @@ def find_or_create_customer(
         return existing
     try:
         with transaction.atomic():
+            domain = email_domain(address)
             customer = Customer.objects.create(
                 name=name,
                 email=address,
-                organization=queries.organization_for_domain(email_domain(address)),
+                organization=(
+                    known.organization_by_domain[domain]
+                    if known is not None and domain in known.organization_by_domain
+                    else queries.organization_for_domain(domain)
+                ),
             )
             Identity.objects.create(
                 customer=customer, kind=Identity.Kind.EMAIL, value=address, verified=verified

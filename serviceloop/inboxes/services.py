@@ -27,7 +27,7 @@ from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectN
 from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
-from serviceloop.customers.queries import customers_with_emails
+from serviceloop.customers.queries import KnownCustomers, customers_with_emails
 from serviceloop.customers.services import find_or_create_customer
 from serviceloop.inboxes import outbound
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
@@ -179,23 +179,28 @@ def _dedupe_key(message_id: str, digest: str) -> str:
     return "sha256:%s" % digest
 
 
-def store_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
-    """Commit the raw bytes, or find the message a second delivery of them repeats."""
+def _raw_row(*, inbox: Inbox | None, raw: bytes, via: str) -> InboundMessage:
+    """An unsaved row for raw bytes, with what the headers alone say about them."""
     digest = content_hash(raw)
     message_id, sender, subject = _quick_message_id(raw)
-    key = _dedupe_key(message_id, digest)
-    row = InboundMessage(
+    return InboundMessage(
         inbox=inbox,
         via=via,
         raw=raw,
         size=len(raw),
         content_hash=digest,
         message_id=message_id,
-        dedupe_key=key,
+        dedupe_key=_dedupe_key(message_id, digest),
         from_address=sender[:320],
         subject=subject,
         received_at=clock.now(),
     )
+
+
+def store_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
+    """Commit the raw bytes, or find the message a second delivery of them repeats."""
+    row = _raw_row(inbox=inbox, raw=raw, via=via)
+    key, digest = row.dedupe_key, row.content_hash
     try:
         with transaction.atomic():
             row.save()
@@ -243,7 +248,7 @@ def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -
     loses only this batch, whose messages are still in the source; running the import
     again stores them, and skips those an earlier run committed.
     """
-    stored = [store_raw_email(inbox=inbox, raw=raw, via=via) for raw in raws]
+    stored = _store_raw_emails(inbox=inbox, raws=list(raws), via=via)
     lookups = _Lookups()
     lookups.look_up_senders([r.inbound.from_address for r in stored if r.outcome == "new"])
     results = []
@@ -259,6 +264,44 @@ def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -
             # Stored by a run that died before processing it.
             inbound.state = process_inbound(inbound_id=inbound.pk)
         results.append(received)
+    return results
+
+
+def _store_raw_emails(*, inbox: Inbox | None, raws: list[bytes], via: str) -> list[Received]:
+    """`store_raw_email` for many messages, in a few statements rather than a few each.
+
+    The same outcomes: a new message is stored; the same bytes again (in the database or
+    earlier in the batch) are a duplicate; the same Message-ID with other bytes is kept,
+    marked as a duplicate of the first.
+    """
+    rows = [_raw_row(inbox=inbox, raw=raw, via=via) for raw in raws]
+    originals = {
+        row.dedupe_key: row
+        for row in InboundMessage.objects.filter(
+            dedupe_key__in=sorted({row.dedupe_key for row in rows}), duplicate_of__isnull=True
+        ).defer("raw")
+    }
+    results, new, repeated = [], [], []
+    for row in rows:
+        original = originals.get(row.dedupe_key)
+        if original is None:
+            originals[row.dedupe_key] = row
+            new.append(row)
+            results.append(Received(row, "new"))
+            continue
+        if original.content_hash != row.content_hash:
+            row.duplicate_of = original
+            row.state = InboundMessage.State.DUPLICATE
+            repeated.append(row)
+        results.append(Received(original, "duplicate"))
+    try:
+        with transaction.atomic():
+            InboundMessage.objects.bulk_create(new)
+            # After the new rows, which some of these are duplicates of, have their ids.
+            InboundMessage.objects.bulk_create(repeated)
+    except IntegrityError:
+        # Another process stored one of them since the look-up: one by one, as it comes.
+        return [store_raw_email(inbox=inbox, raw=raw, via=via) for raw in raws]
     return results
 
 
@@ -301,7 +344,7 @@ class _Lookups:
 
     _our_addresses: set[str] | None = None
     # Customers by normalized sender address, for the senders looked up in bulk.
-    customers: dict[str, Customer] | None = None
+    customers: KnownCustomers | None = None
     # Messages each sender had processed in the last hour (the rate limit), by from_address.
     processed_last_hour: dict[str, int] = field(default_factory=dict)
     _staged_customer: tuple[str, Customer] | None = None
@@ -363,7 +406,7 @@ class _Lookups:
         if inbound.state == InboundMessage.State.PROCESSED and sender in self.processed_last_hour:
             self.processed_last_hour[sender] += 1
         if staged is not None and self.customers is not None:
-            self.customers[normalize_email(staged[0])] = staged[1]
+            self.customers.by_address[normalize_email(staged[0])] = staged[1]
 
     def failed(self, inbound: InboundMessage) -> None:
         """The message's savepoint rolled back: forget what it may have changed."""
@@ -450,8 +493,9 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
             attachments=attachments,
             metadata=metadata,
         )
-        message = created.messages.order_by("id").first()
-        assert message is not None
+        landed = created
+        # Its first message; only the id is needed, and a row of it costs twice as much.
+        message_id = created.messages.order_by("id").values_list("id", flat=True).first()
         is_new_ticket = True
     else:
         message = tickets.add_customer_message(
@@ -465,7 +509,7 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
         )
         # A reply to a closed ticket opens a follow-up: a new ticket, acknowledged as one.
         is_new_ticket = message.ticket_id != ticket_id and message.ticket.messages.count() == 1
-    landed = message.ticket
+        landed, message_id = message.ticket, message.pk
     if inbox is not None:
         # The first inbox a ticket came in through stays its inbox.
         InboxTicket.objects.bulk_create(
@@ -474,7 +518,7 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
     _add_followers(landed, mail, customer, lookups)
     if dropped:
         tickets.add_system_note(ticket_id=landed.pk, body=_dropped_note(dropped, inbox))
-    _finish(inbound, InboundMessage.State.PROCESSED, ticket=landed, ticket_message=message)
+    _finish(inbound, InboundMessage.State.PROCESSED, ticket=landed, ticket_message_id=message_id)
     if (
         is_new_ticket
         and inbox is not None

@@ -1,0 +1,73 @@
+"""Importing many messages in one transaction: each keeps the outcome it has on its own."""
+
+import pytest
+
+from serviceloop.inboxes import services
+from serviceloop.inboxes.models import InboundMessage
+from serviceloop.tickets.models import Message
+from tests.inboxes.helpers import mail, make_inbox
+
+pytestmark = pytest.mark.django_db
+
+
+def import_batch(inbox, raws):  # type: ignore[no-untyped-def]
+    results = services.import_raw_emails(inbox=inbox, raws=raws, via=InboundMessage.Via.IMPORT)
+    return [r.outcome for r in results]
+
+
+def test_a_batch_threads_dedupes_and_keeps_a_failure_without_losing_the_others():
+    inbox = make_inbox()
+    first = mail(message_id="<b1@customer.example>", subject="Broken lamp")
+    raws = [
+        first,
+        mail(message_id="<b2@customer.example>", in_reply_to="<b1@customer.example>"),
+        first,  # the same bytes twice in one batch
+        mail(message_id="<b1@customer.example>", body="other bytes, same Message-ID"),
+        mail(message_id="<b3@customer.example>", sender="ann@not_a_domain"),
+        mail(message_id="<b4@customer.example>", sender="bo@customer.example"),
+    ]
+
+    outcomes = import_batch(inbox, raws)
+
+    assert outcomes == ["imported", "imported", "duplicate", "duplicate", "failed", "imported"]
+    rows = {m.message_id: m for m in InboundMessage.objects.filter(duplicate_of__isnull=True)}
+    assert rows["<b2@customer.example>"].ticket_id == rows["<b1@customer.example>"].ticket_id
+    assert rows["<b4@customer.example>"].ticket_id != rows["<b1@customer.example>"].ticket_id
+    failed = rows["<b3@customer.example>"]
+    assert (failed.state, bytes(failed.raw)) == ("failed", raws[4])
+    assert "not a valid email address" in failed.error
+    kept = InboundMessage.objects.get(state="duplicate")
+    assert kept.duplicate_of == rows["<b1@customer.example>"]
+    assert Message.objects.count() == 3
+
+
+def test_a_second_batch_of_the_same_mail_is_all_duplicates():
+    inbox = make_inbox()
+    raws = [mail(message_id="<c%d@customer.example>" % n) for n in range(3)]
+    import_batch(inbox, raws)
+
+    assert import_batch(inbox, raws) == ["duplicate"] * 3
+    assert Message.objects.count() == 3
+
+
+def test_a_sender_over_the_rate_limit_within_one_batch_is_kept_but_ignored():
+    inbox = make_inbox(sender_rate_limit_per_hour=2)
+    raws = [mail(message_id="<r%d@customer.example>" % n, subject="n%d" % n) for n in range(3)]
+
+    import_batch(inbox, raws)
+
+    states = list(InboundMessage.objects.order_by("id").values_list("state", flat=True))
+    assert states == ["processed", "processed", "ignored"]
+
+
+def test_a_customer_first_seen_in_a_batch_is_found_again_later_in_it():
+    inbox = make_inbox()
+    raws = [
+        mail(message_id="<d1@customer.example>", sender="Dee <dee@customer.example>"),
+        mail(message_id="<d2@customer.example>", sender="dee@customer.example", subject="x"),
+    ]
+
+    import_batch(inbox, raws)
+
+    requesters = {m.ticket.requester_id for m in InboundMessage.objects.all()}
+    assert len(requesters) == 1
