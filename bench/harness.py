@@ -323,7 +323,8 @@ class CpuSample:
     server: float
     client: float
     postgres: float
-    postgres_own: float
+    # CPU seconds of each live backend serving the benchmark's database, by pid.
+    postgres_own: dict[int, float]
 
 
 def _serves_database(pid: int, database: str) -> bool:
@@ -343,7 +344,8 @@ def sample_cpu(server: Server | None, *, database: str = "") -> CpuSample:
     included; `postgres_own` only the live backends connected to `database`.
     """
     processes = {pid: (ppid, name) for pid, ppid, name in _processes()}
-    postgres = postgres_own = 0.0
+    postgres = 0.0
+    postgres_own: dict[int, float] = {}
     for pid, (ppid, name) in processes.items():
         if name != "postgres":
             continue
@@ -353,7 +355,7 @@ def sample_cpu(server: Server | None, *, database: str = "") -> CpuSample:
         used = _cpu_seconds(pid, with_exited_children=postmaster)
         postgres += used
         if database and _serves_database(pid, database):
-            postgres_own += used
+            postgres_own[pid] = used
     busy, _total = _machine_cpu()
     return CpuSample(
         at=time.perf_counter(),
@@ -376,7 +378,12 @@ def cpu_usage(before: CpuSample, after: CpuSample, *, requests: int) -> dict[str
         "server": after.server - before.server,
         "client": after.client - before.client,
         "postgres": after.postgres - before.postgres,
-        "postgres_own_backends": after.postgres_own - before.postgres_own,
+        # A backend that exited in between is missing here; one that started (even under a
+        # reused pid, then with less CPU than before) is counted whole.
+        "postgres_own_backends": sum(
+            used - prior if used >= (prior := before.postgres_own.get(pid, 0.0)) else used
+            for pid, used in after.postgres_own.items()
+        ),
         "machine": after.machine_busy - before.machine_busy,
     }
     used["other"] = max(0.0, used["machine"] - used["server"] - used["client"] - used["postgres"])
