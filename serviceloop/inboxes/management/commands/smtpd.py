@@ -15,13 +15,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        # Handlers first: a supervisor may stop us as soon as we say we are ready.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_args: stop.set())
         controller = make_controller(options["host"], options["port"])
         controller.start()
         self.stdout.write("Receiving mail on %s:%s" % (options["host"], options["port"]))
         self.stdout.flush()
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_args: stop.set())
         try:
             stop.wait()
         finally:
