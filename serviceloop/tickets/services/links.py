@@ -141,6 +141,39 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
     return target
 
 
+def _relink(
+    ticket: Ticket,
+    link: str,
+    other: Ticket | None,
+    *,
+    before: int | None,
+    actor: Actor,
+    request_id: str,
+    at: datetime,
+) -> None:
+    """Point a locked ticket's `parent` or `problem` at `other`, recorded and published."""
+    setattr(ticket, link, other)
+    ticket.updated_at = at
+    ticket.save(update_fields=[link, "updated_at"])
+    record_event(
+        ticket,
+        kind=EventKind.LINK,
+        field=link,
+        before=before,
+        after=other.number if other else None,
+        actor=actor,
+        request_id=request_id,
+        at=at,
+    )
+    events.publish(
+        TicketLinked(
+            **event_ids(ticket, actor, request_id),
+            link=link,
+            other_id=other.pk if other else None,
+        )
+    )
+
+
 def _repoint_links(
     source: Ticket, target: Ticket, *, actor: Actor, request_id: str, at: datetime
 ) -> None:
@@ -158,28 +191,17 @@ def _repoint_links(
         )
         for ticket in linked:
             after = None if ticket.pk == target.pk else target
-            setattr(ticket, link, after)
-            ticket.updated_at = at
-            ticket.save(update_fields=[link, "updated_at"])
-            if ticket.pk == target.pk:
-                setattr(target, link, None)
-            record_event(
+            _relink(
                 ticket,
-                kind=EventKind.LINK,
-                field=link,
+                link,
+                after,
                 before=source.number,
-                after=after.number if after else None,
                 actor=actor,
                 request_id=request_id,
                 at=at,
             )
-            events.publish(
-                TicketLinked(
-                    **event_ids(ticket, actor, request_id),
-                    link=link,
-                    other_id=after.pk if after else None,
-                )
-            )
+            if ticket.pk == target.pk:
+                setattr(target, link, None)
 
 
 def _linked_pair(agent: User, number: int, other_number: int) -> tuple[Ticket, Ticket]:
@@ -223,26 +245,7 @@ def link_incident(*, incident_number: int, problem_number: int | None, agent: Us
             request_id=request_id,
             at=at,
         )
-    incident.problem = problem
-    incident.updated_at = at
-    incident.save(update_fields=["problem", "updated_at"])
-    record_event(
-        incident,
-        kind=EventKind.LINK,
-        field="problem",
-        before=before,
-        after=after,
-        actor=actor,
-        request_id=request_id,
-        at=at,
-    )
-    events.publish(
-        TicketLinked(
-            **event_ids(incident, actor, request_id),
-            link="problem",
-            other_id=problem.pk if problem else None,
-        )
-    )
+    _relink(incident, "problem", problem, before=before, actor=actor, request_id=request_id, at=at)
     return incident
 
 
@@ -277,26 +280,7 @@ def set_parent(*, child_number: int, parent_number: int | None, agent: User) -> 
     after = parent.number if parent else None
     if before == after:
         return child
-    child.parent = parent
-    child.updated_at = at
-    child.save(update_fields=["parent", "updated_at"])
-    record_event(
-        child,
-        kind=EventKind.LINK,
-        field="parent",
-        before=before,
-        after=after,
-        actor=actor,
-        request_id=request_id,
-        at=at,
-    )
-    events.publish(
-        TicketLinked(
-            **event_ids(child, actor, request_id),
-            link="parent",
-            other_id=parent.pk if parent else None,
-        )
-    )
+    _relink(child, "parent", parent, before=before, actor=actor, request_id=request_id, at=at)
     return child
 
 
