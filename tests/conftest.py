@@ -1,5 +1,6 @@
 """Shared fixtures: agents of each role, teams, API clients with real tokens."""
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -27,6 +28,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings) -> None:  # type: ignore[no-untyped-def]
+    # With REDIS_URL the cache is one Redis shared by parallel test processes; a key prefix
+    # per test keeps rate-limit counters and presence of one test out of another.
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": uuid.uuid4().hex}}
 
 
 @pytest.fixture(autouse=True)

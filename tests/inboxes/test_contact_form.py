@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -27,12 +26,6 @@ def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    # The per-IP and per-address budgets live in the cache, which outlives a test.
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
 
 from serviceloop.accounts.models import Role
 from serviceloop.core import clock
@@ -14,12 +13,6 @@ from tests.accounts.factories import AgentFactory
 from tests.tickets.factories import make_ticket
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _empty_presence_cache():
-    # Presence lives in the cache, which outlives a test's database transaction.
-    cache.clear()
 
 
 @pytest.fixture
