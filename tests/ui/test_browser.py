@@ -55,6 +55,19 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until htmx has no request in flight and has settled what it swapped in.
+
+    A change made to a form htmx swapped in but has not processed yet (an out-of-band
+    swap settles a moment after the main one) fires no request; a person would never be
+    that fast, a test driver can be.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'#properties.htmx-request, #conversation .htmx-request, .htmx-settling, .htmx-swapping')"
+    )
+
+
 def _sign_in(page, base: str, username: str) -> None:
     page.goto(base + "/")
     assert "/accounts/login/" in page.url
@@ -122,8 +135,10 @@ def test_agent_works_a_ticket_and_customer_follows_in_the_portal(live_server, br
     agent_page.get_by_label("Message").fill("Refund ref RF-99, checked with finance.")
     agent_page.get_by_role("button", name="Add note").click()
     agent_page.locator(".message.internal-note", has_text="RF-99").wait_for()
+    _settled(agent_page)
     agent_page.get_by_label("Assignee").select_option(label="Maria Lopez (me)")
     agent_page.get_by_text("Saved.").wait_for()
+    _settled(agent_page)
     agent_page.get_by_label("Status").first.select_option("solved")
     agent_page.locator("#head-status", has_text="Solved").wait_for()
     ticket = Ticket.objects.get(subject="Charged twice for order 1042")
