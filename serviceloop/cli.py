@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ALIASES:
         args[0] = ALIASES[args[0]]
+    if args and args[0] == "worker":
+        # RQ forks a child per job; pooled connections would be shared across the fork.
+        # The worker's few threads keep ordinary persistent connections instead.
+        os.environ.setdefault("SERVICELOOP_DATABASE_POOL", "false")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["serviceloop", *args])
