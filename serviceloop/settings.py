@@ -117,15 +117,15 @@ if os.environ.get("DATABASE_URL"):
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["CONN_MAX_AGE"] = 60
+        DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "SERVICELOOP_DATABASE_POOL", True
+        "SERVICELOOP_DATABASE_POOL", False
     ):
-        # Under ASGI every request may run in another thread, so persistent per-thread
-        # connections (CONN_MAX_AGE) pile up until PostgreSQL refuses clients. A pool per
-        # process hands a connection to each request and takes it back at the end.
-        # `serviceloop worker` turns it off (see cli.py): RQ forks per job, and a forked
-        # child must not share the parent's pooled sockets.
+        # Opt-in. Under ASGI every request may run in another thread, so persistent
+        # per-thread connections pile up under load until PostgreSQL refuses clients; a
+        # pool per web process hands each request a connection and takes it back. Not for
+        # `serviceloop worker` (cli.py turns it off): RQ forks per job, and a forked child
+        # must not share the parent's pooled sockets.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
