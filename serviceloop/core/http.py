@@ -1,7 +1,7 @@
 """What HTML views share: the typed request, the agent-only guard, query-string helpers."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -9,7 +9,9 @@ from django.http import HttpRequest, QueryDict
 from django.http.response import HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
-from serviceloop.accounts.models import User
+if TYPE_CHECKING:
+    # For the annotation only: core sits below accounts and imports nothing from it.
+    from serviceloop.accounts.models import User
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -17,7 +19,7 @@ View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 class AgentRequest(HttpRequest):
     """A request from a signed-in agent (any role), as django-htmx annotates it."""
 
-    user: User
+    user: "User"
     htmx: HtmxDetails
 
 
