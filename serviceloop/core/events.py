@@ -5,7 +5,8 @@
 * Durable subscribers never run in the request. `publish` writes one `EventDelivery` row per
   durable subscriber in the same transaction as the change (the outbox), and the worker
   claims and runs them (`serviceloop.core.outbox`). A crash between commit and delivery
-  loses nothing, and every durable handler must be safe to run twice.
+  loses nothing, and every durable handler must be safe to run twice. Inside
+  `batching.batched_inserts()` the rows are written at the end of the block, together.
 
 Payloads are JSON: ids and plain values, never model instances.
 """
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from django.db import connection
+
+from serviceloop.core import batching
 
 E = TypeVar("E", bound="DomainEvent")
 
@@ -112,6 +115,6 @@ def publish(event: DomainEvent) -> None:
         from serviceloop.core.models import EventDelivery
 
         payload = event.to_payload()
-        EventDelivery.objects.bulk_create(
+        batching.insert_later(
             EventDelivery(event_name=event.name, payload=payload, handler=path) for path in durable
         )

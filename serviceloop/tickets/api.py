@@ -213,7 +213,7 @@ def create_ticket(request: AgentRequest, payload: TicketIn) -> Status[dict[str, 
         custom_fields=payload.custom_fields,
         author=payload.author,
     )
-    return Status(201, ticket_out(queries.ticket_for_agent(request.auth, ticket.number)))
+    return Status(201, ticket_out(queries.ticket_as_created(ticket)))
 
 
 class BulkIn(Schema):

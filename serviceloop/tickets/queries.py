@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -55,6 +55,16 @@ def ticket_for_agent(agent: User, number: int, *, for_update: bool = False) -> T
         )
     except Ticket.DoesNotExist:
         raise TicketNotFound(number) from None
+
+
+def ticket_as_created(ticket: Ticket) -> Ticket:
+    """A ticket a service has just created, ready to show without reading it back.
+
+    Its requester, team, assignee and follow-up link are the objects the service set on it;
+    only its tags need a query.
+    """
+    prefetch_related_objects([ticket], "tags")
+    return ticket
 
 
 def open_ticket_counts(agent_ids: list[int]) -> dict[int, int]:

@@ -128,6 +128,9 @@ def route_ticket(ticket: Ticket, *, request_id: str) -> User | None:
     """Assign a locked, unassigned team ticket if its team routes and someone can take it."""
     if ticket.team_id is None or ticket.assignee_id is not None or not ticket.is_unsolved:
         return None
+    known_team = ticket.team if Ticket.team.is_cached(ticket) else None
+    if known_team is not None and known_team.routing == Team.Routing.MANUAL:
+        return None  # known without a query, e.g. for a ticket just created
     # Lock the team row: two tickets routed at once must not both take one free slot.
     team = Team.objects.select_for_update().get(pk=ticket.team_id)
     agent = routing.choose_agent(team, ticket)

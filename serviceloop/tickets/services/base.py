@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import Role, Team, User
-from serviceloop.core import events
+from serviceloop.core import batching, events
 from serviceloop.core.errors import InvalidInput
 from serviceloop.customers.models import Customer
 from serviceloop.tickets.errors import NotAssignedToYou, TicketClosed
@@ -82,18 +82,23 @@ def record_event(
     field: str = "",
     before: Any = None,
     after: Any = None,
-) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        field=field,
-        before=before,
-        after=after,
-        actor=actor.agent,
-        actor_kind=actor.kind,
-        actor_customer=actor.customer,
-        request_id=request_id,
-        created_at=at,
+) -> None:
+    """Append an event to the ticket's log (at the end of an open `batched_inserts` block)."""
+    batching.insert_later(
+        [
+            TicketEvent(
+                ticket=ticket,
+                kind=kind,
+                field=field,
+                before=before,
+                after=after,
+                actor=actor.agent,
+                actor_kind=actor.kind,
+                actor_customer=actor.customer,
+                request_id=request_id,
+                created_at=at,
+            )
+        ]
     )
 
 

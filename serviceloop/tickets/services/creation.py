@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import require_full_agent
 from serviceloop.core import clock, events
+from serviceloop.core.batching import batched_inserts
 from serviceloop.core.custom_fields import clean_custom_fields
 from serviceloop.core.errors import InvalidInput
 from serviceloop.customers.models import Customer
@@ -46,6 +47,7 @@ from serviceloop.tickets.services.base import (
 
 
 @transaction.atomic
+@batched_inserts()
 def create_ticket(
     *,
     actor: User | None,
@@ -115,7 +117,7 @@ def create_ticket(
         last_customer_message_at=at if author == "requester" else None,
     )
     if tag_names:
-        ticket.tags.set(tag_objects(tag_names))
+        ticket.tags.add(*tag_objects(tag_names))
     event_actor = Actor.of_agent(actor) if actor else Actor.of_customer(requester)
     record_event(
         ticket,

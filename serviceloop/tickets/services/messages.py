@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import User
 from serviceloop.core import clock, events
+from serviceloop.core.batching import batched_inserts
 from serviceloop.core.errors import InvalidInput, ObjectNotFound
 from serviceloop.customers.models import Customer
 from serviceloop.customers.services import find_or_create_customer
@@ -32,6 +33,7 @@ from serviceloop.tickets.services.lifecycle import move_status
 
 
 @transaction.atomic
+@batched_inserts()
 def reply_to_ticket(
     *,
     number: int,
@@ -72,6 +74,7 @@ def reply_to_ticket(
 
 
 @transaction.atomic
+@batched_inserts()
 def add_internal_note(
     *,
     number: int,
@@ -101,6 +104,7 @@ def add_internal_note(
 
 
 @transaction.atomic
+@batched_inserts()
 def add_system_note(*, ticket_id: int, body: str) -> Message:
     """Leave an internal note from the system (a bounce, a dropped attachment, a failed send)."""
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
@@ -122,6 +126,7 @@ def add_system_note(*, ticket_id: int, body: str) -> Message:
 
 
 @transaction.atomic
+@batched_inserts()
 def add_customer_message(
     *,
     ticket_id: int,
@@ -193,6 +198,7 @@ def add_customer_message(
 
 
 @transaction.atomic
+@batched_inserts()
 def add_followers(
     *, number: int, agent: User | None, emails: list[str], ticket: Ticket | None = None
 ) -> Ticket:
