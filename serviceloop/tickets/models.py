@@ -106,12 +106,20 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=250)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     custom_status = models.ForeignKey(
-        CustomStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CustomStatus,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     type = models.CharField(max_length=10, choices=TicketType.choices, default=TicketType.QUESTION)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
-    requester = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    # Indexed by ticket_requester_idx, whose first column it is (likewise team, assignee).
+    requester = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
@@ -121,9 +129,15 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     # Skills an agent needs to be routed this ticket.
@@ -136,16 +150,36 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="followed_tickets"
     )
     problem = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        db_index=False,
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        db_index=False,
     )
     follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        db_index=False,
     )
 
     created_at = models.DateTimeField()
@@ -173,6 +207,16 @@ class Ticket(models.Model):
             models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
             models.Index(
                 fields=["solved_at"], name="ticket_solved_idx", condition=Q(status="solved")
+            ),
+            # Links most tickets never have: indexed only where set, so creating a ticket
+            # does not add an entry for NULL to each of them.
+            *(
+                models.Index(
+                    fields=[link],
+                    name=f"ticket_{link}_idx",
+                    condition=Q(**{f"{link}__isnull": False}),
+                )
+                for link in ("custom_status", "problem", "parent", "merged_into", "follow_up_of")
             ),
             # The agent queue's views (tickets/queries.py view_filters), each read in its
             # own order and counted through its own index. Partial: unsolved tickets are a
@@ -249,11 +293,19 @@ class Message(models.Model):
         ASSISTANT = "assistant", _("Assistant")
         SYSTEM = "system", _("System")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_ticket_idx, whose first column it is.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REPLY)
     author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
     author_agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     author_customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
@@ -268,7 +320,15 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+            # Most messages are the customer's: an agent's are indexed only where set.
+            models.Index(
+                fields=["author_agent"],
+                name="message_author_agent_idx",
+                condition=Q(author_agent__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"
@@ -321,18 +381,32 @@ class TicketEvent(models.Model):
         SYSTEM = "system", _("System")
         ASSISTANT = "assistant", _("Assistant")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Indexed by ticket_event_ticket_idx, whose first column it is.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=EventKind.choices)
     # Which field changed, or the sub-kind ("reply"/"note", "merged_into", "problem", ...).
     field = models.CharField(max_length=60, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # Each event has one kind of actor: both are indexed only where set.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Shared by every event of one request, so a merge or bulk change reads as one change.
     request_id = models.UUIDField(db_index=True)
@@ -343,6 +417,14 @@ class TicketEvent(models.Model):
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="ticket_event_ticket_idx"),
             models.Index(fields=["created_at"], name="ticket_event_created_idx"),
+            models.Index(
+                fields=["actor"], name="ticket_event_actor_idx", condition=Q(actor__isnull=False)
+            ),
+            models.Index(
+                fields=["actor_customer"],
+                name="ticket_event_customer_idx",
+                condition=Q(actor_customer__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
