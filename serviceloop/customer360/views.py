@@ -21,7 +21,7 @@ TICKETS_SHOWN = 25
 def customer_list(request: AgentRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     page = Paginator(queries.search_customers(q=q), 50).get_page(request.GET.get("page"))
-    return render(request, "customers/list.html", {"nav": "customers", "page": page, "q": q})
+    return render(request, "customer360/list.html", {"nav": "customers", "page": page, "q": q})
 
 
 def _customer_context(customer: Customer, **extra: object) -> dict[str, object]:
@@ -44,7 +44,7 @@ def customer_detail(request: AgentRequest, customer_id: int) -> HttpResponse:
     if customer.merged_into_id is not None:
         messages.info(request, _("This customer was merged; showing the one they became."))
         return redirect("customers:detail", customer.merged_into_id)
-    return render(request, "customers/detail.html", _customer_context(customer))
+    return render(request, "customer360/detail.html", _customer_context(customer))
 
 
 @agent_required
@@ -67,7 +67,7 @@ def edit_customer(request: AgentRequest, customer_id: int) -> HttpResponse:
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
         context = _customer_context(customer, error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(request, _("Customer saved."))
     return redirect("customers:detail", customer_id)
 
@@ -85,7 +85,7 @@ def add_identity(request: AgentRequest, customer_id: int) -> HttpResponse:
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
         context = _customer_context(customer, error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(request, _("Identity added."))
     return redirect("customers:detail", customer_id)
 
@@ -107,7 +107,7 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
         context = _customer_context(customer, merge_error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(
         request, _("Merged; the other customer's tickets and identities are here now.")
     )
@@ -118,7 +118,7 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
 @require_GET
 def organization_list(request: AgentRequest) -> HttpResponse:
     page = Paginator(Organization.objects.order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(request, "customers/organizations.html", {"nav": "organizations", "page": page})
+    return render(request, "customer360/organizations.html", {"nav": "organizations", "page": page})
 
 
 @agent_required
@@ -155,4 +155,4 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
         "visibilities": Organization.PortalVisibility.choices,
         "error": error,
     }
-    return render(request, "customers/organization.html", context, status=422 if error else 200)
+    return render(request, "customer360/organization.html", context, status=422 if error else 200)
