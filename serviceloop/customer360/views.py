@@ -1,4 +1,8 @@
-"""Customer and organization pages: profile, identities, tickets, edit, merge."""
+"""Customer and organization pages: profile, identities, tickets, edit, merge.
+
+They show what customers and tickets know of a person or organization, so they live above
+both apps: customers sits below tickets and may not import it.
+"""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +18,7 @@ from serviceloop.customers.models import Customer, Identity, Organization
 from serviceloop.tickets import queries as tickets
 
 TICKETS_SHOWN = 25
+MEMBERS_SHOWN = 100
 
 
 @agent_required
@@ -31,10 +36,10 @@ def _customer_context(
     return {
         "nav": "customers",
         "customer": customer,
-        "identities": list(customer.identities.order_by("kind", "value")),
+        "identities": queries.identities_of_customer(customer),
         "tickets": latest.tickets,
         "ticket_count": latest.total,
-        "organizations": list(Organization.objects.only("id", "name")),
+        "organizations": queries.organizations_to_choose_from(),
         "identity_kinds": Identity.Kind.choices,
     } | extra
 
@@ -119,7 +124,7 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
 @agent_required
 @require_GET
 def organization_list(request: AgentRequest) -> HttpResponse:
-    page = Paginator(Organization.objects.order_by("name"), 50).get_page(request.GET.get("page"))
+    page = Paginator(queries.organizations_by_name(), 50).get_page(request.GET.get("page"))
     return render(request, "customer360/organizations.html", {"nav": "organizations", "page": page})
 
 
@@ -150,8 +155,8 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
     context = {
         "nav": "organizations",
         "organization": organization,
-        "domains": ", ".join(organization.domains.values_list("domain", flat=True)),
-        "members": list(organization.members.filter(merged_into__isnull=True)[:100]),
+        "domains": ", ".join(queries.email_domains_of_organization(organization)),
+        "members": queries.members_of_organization(organization, shown=MEMBERS_SHOWN),
         "tickets": latest.tickets,
         "ticket_count": latest.total,
         "visibilities": Organization.PortalVisibility.choices,
