@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "serviceloop.inboxes",
     "serviceloop.webhooks",
     "serviceloop.portal",
+    "serviceloop.customer360",
 ]
 
 MIDDLEWARE = [

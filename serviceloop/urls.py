@@ -77,7 +77,7 @@ urlpatterns = [
     ),
     path("accounts/", include("serviceloop.accounts.urls")),
     path("tickets/", include("serviceloop.tickets.urls")),
-    path("customers/", include("serviceloop.customers.urls")),
+    path("customers/", include("serviceloop.customer360.urls")),
     path("portal/", include("serviceloop.portal.urls")),
     path("", include("serviceloop.inboxes.urls")),
     path(

@@ -84,3 +84,25 @@ def search_customers(*, q: str = "", organization_id: int | None = None) -> Quer
             identities__value__icontains=q.lower()
         )
     return customers.distinct().order_by("id")
+
+
+def identities_of_customer(customer: Customer) -> list[Identity]:
+    return list(customer.identities.order_by("kind", "value"))
+
+
+def organizations_by_name() -> QuerySet[Organization]:
+    return Organization.objects.order_by("name")
+
+
+def organizations_to_choose_from() -> list[Organization]:
+    """Every organization's id and name, for a customer's organization menu."""
+    return list(Organization.objects.only("id", "name"))
+
+
+def email_domains_of_organization(organization: Organization) -> list[str]:
+    return list(organization.domains.values_list("domain", flat=True))
+
+
+def members_of_organization(organization: Organization, *, shown: int) -> list[Customer]:
+    """The organization's customers, leaving out records merged into another customer."""
+    return list(organization.members.filter(merged_into__isnull=True)[:shown])

@@ -284,7 +284,7 @@ def ticket_page(
     return rows, next_cursor
 
 
-# --- The agent workspace: queue views, counts, neighbours, the customer panel -------------
+# --- The agent workspace: queue views, counts, neighbours, customer panel and 360 pages ---
 
 
 @dataclass(frozen=True)
@@ -433,6 +433,34 @@ def customer_panel(customer: Customer, *, exclude: Ticket | None = None) -> Cust
         open_tickets=[t for t in recent if t.status in UNSOLVED_STATES],
         recent_tickets=[t for t in recent if t.status not in UNSOLVED_STATES],
         total_tickets=tickets.count(),
+    )
+
+
+@dataclass
+class LatestTickets:
+    """The newest of someone's tickets, and how many they have in all."""
+
+    tickets: list[Ticket]
+    total: int
+
+
+def customer_tickets_for_agent(agent: User, customer: Customer, *, shown: int) -> LatestTickets:
+    """A requester's newest tickets with their assignees, and their total: two queries."""
+    tickets = Ticket.objects.visible_to(agent).filter(requester=customer)
+    return LatestTickets(
+        tickets=list(tickets.select_related("assignee").order_by("-created_at")[:shown]),
+        total=tickets.count(),
+    )
+
+
+def organization_tickets_for_agent(
+    agent: User, organization: Organization, *, shown: int
+) -> LatestTickets:
+    """An organization's newest tickets with their requesters, and their total: two queries."""
+    tickets = Ticket.objects.visible_to(agent).filter(organization=organization)
+    return LatestTickets(
+        tickets=list(tickets.select_related("requester").order_by("-created_at")[:shown]),
+        total=tickets.count(),
     )
 
 

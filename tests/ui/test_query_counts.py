@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from serviceloop.customers.services import create_organization
 from serviceloop.tickets import services
 from tests.tickets.factories import make_ticket
 
@@ -74,11 +75,34 @@ def test_the_portal_list_costs_the_same_for_5_and_50_requests(
     assert _queries(client, "/portal/") == with_5
 
 
+def test_the_customer_page_costs_the_same_for_5_and_50_tickets(agent_client, agent, team):
+    first = _tickets(5, agent, team)[0]
+    url = "/customers/%s/" % first.requester_id
+    with_5 = _queries(agent_client, url)
+    _tickets(45, agent, team)
+
+    assert _queries(agent_client, url) == with_5
+
+
+def test_the_organization_page_costs_the_same_for_5_and_50_tickets(
+    agent_client, agent, admin, team
+):
+    acme = create_organization(actor=admin, name="Acme", email_domains=["example.com"])
+    url = "/customers/organizations/%s/" % acme.pk
+    _tickets(5, agent, team)
+    with_5 = _queries(agent_client, url)
+    _tickets(45, agent, team)
+
+    assert _queries(agent_client, url) == with_5
+
+
 # Ceilings, so that one more query per page is a decision rather than an accident: at 1M
 # tickets on PostgreSQL each query is a round trip the page's 100 ms budget pays for
 # (bench/ui_pages.py reports the same counts).
 QUEUE_QUERIES = 11
 TICKET_PAGE_QUERIES = 17
+CUSTOMER_PAGE_QUERIES = 7
+ORGANIZATION_PAGE_QUERIES = 7
 
 
 @pytest.mark.parametrize(
@@ -95,3 +119,19 @@ def test_the_ticket_page_runs_at_most_the_budgeted_queries(agent_client, agent, 
     services.reply_to_ticket(number=ticket.number, agent=agent, body="First answer")
 
     assert _queries(agent_client, "/tickets/%s/?view=mine" % ticket.number) <= TICKET_PAGE_QUERIES
+
+
+def test_the_customer_page_runs_at_most_the_budgeted_queries(agent_client, agent, team):
+    ticket = _tickets(3, agent, team)[0]
+
+    assert _queries(agent_client, "/customers/%s/" % ticket.requester_id) <= CUSTOMER_PAGE_QUERIES
+
+
+def test_the_organization_page_runs_at_most_the_budgeted_queries(agent_client, agent, admin, team):
+    acme = create_organization(actor=admin, name="Acme", email_domains=["example.com"])
+    _tickets(3, agent, team)
+
+    assert (
+        _queries(agent_client, "/customers/organizations/%s/" % acme.pk)
+        <= ORGANIZATION_PAGE_QUERIES
+    )

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from serviceloop.customers import views
+from serviceloop.customer360 import views
 
+# The namespace names the pages (under /customers/), as before they moved here from the
+# customers app, so `{% url 'customers:detail' %}` and bookmarks keep working.
 app_name = "customers"
 
 urlpatterns = [

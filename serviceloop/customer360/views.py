@@ -1,4 +1,8 @@
-"""Customer and organization pages: profile, identities, tickets, edit, merge."""
+"""Customer and organization pages: profile, identities, tickets, edit, merge.
+
+They show what customers and tickets know of a person or organization, so they live above
+both apps: customers sits below tickets and may not import it.
+"""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,9 +15,10 @@ from serviceloop.core.errors import DomainError, InvalidInput
 from serviceloop.core.http import AgentRequest, agent_required
 from serviceloop.customers import queries, services
 from serviceloop.customers.models import Customer, Identity, Organization
-from serviceloop.tickets.models import Ticket
+from serviceloop.tickets import queries as tickets
 
 TICKETS_SHOWN = 25
+MEMBERS_SHOWN = 100
 
 
 @agent_required
@@ -21,18 +26,20 @@ TICKETS_SHOWN = 25
 def customer_list(request: AgentRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     page = Paginator(queries.search_customers(q=q), 50).get_page(request.GET.get("page"))
-    return render(request, "customers/list.html", {"nav": "customers", "page": page, "q": q})
+    return render(request, "customer360/list.html", {"nav": "customers", "page": page, "q": q})
 
 
-def _customer_context(customer: Customer, **extra: object) -> dict[str, object]:
-    tickets = Ticket.objects.filter(requester=customer).select_related("assignee")
+def _customer_context(
+    request: AgentRequest, customer: Customer, **extra: object
+) -> dict[str, object]:
+    latest = tickets.customer_tickets_for_agent(request.user, customer, shown=TICKETS_SHOWN)
     return {
         "nav": "customers",
         "customer": customer,
-        "identities": list(customer.identities.order_by("kind", "value")),
-        "tickets": list(tickets.order_by("-created_at")[:TICKETS_SHOWN]),
-        "ticket_count": tickets.count(),
-        "organizations": list(Organization.objects.only("id", "name")),
+        "identities": queries.identities_of_customer(customer),
+        "tickets": latest.tickets,
+        "ticket_count": latest.total,
+        "organizations": queries.organizations_to_choose_from(),
         "identity_kinds": Identity.Kind.choices,
     } | extra
 
@@ -44,7 +51,7 @@ def customer_detail(request: AgentRequest, customer_id: int) -> HttpResponse:
     if customer.merged_into_id is not None:
         messages.info(request, _("This customer was merged; showing the one they became."))
         return redirect("customers:detail", customer.merged_into_id)
-    return render(request, "customers/detail.html", _customer_context(customer))
+    return render(request, "customer360/detail.html", _customer_context(request, customer))
 
 
 @agent_required
@@ -66,8 +73,8 @@ def edit_customer(request: AgentRequest, customer_id: int) -> HttpResponse:
         )
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
-        context = _customer_context(customer, error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        context = _customer_context(request, customer, error=error)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(request, _("Customer saved."))
     return redirect("customers:detail", customer_id)
 
@@ -84,8 +91,8 @@ def add_identity(request: AgentRequest, customer_id: int) -> HttpResponse:
         )
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
-        context = _customer_context(customer, error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        context = _customer_context(request, customer, error=error)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(request, _("Identity added."))
     return redirect("customers:detail", customer_id)
 
@@ -106,8 +113,8 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
         services.merge_customers(actor=request.user, source_id=source_id, target_id=customer_id)
     except DomainError as error:
         customer = queries.customer_by_id(customer_id)
-        context = _customer_context(customer, merge_error=error)
-        return render(request, "customers/detail.html", context, status=422)
+        context = _customer_context(request, customer, merge_error=error)
+        return render(request, "customer360/detail.html", context, status=422)
     messages.success(
         request, _("Merged; the other customer's tickets and identities are here now.")
     )
@@ -117,8 +124,8 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
 @agent_required
 @require_GET
 def organization_list(request: AgentRequest) -> HttpResponse:
-    page = Paginator(Organization.objects.order_by("name"), 50).get_page(request.GET.get("page"))
-    return render(request, "customers/organizations.html", {"nav": "organizations", "page": page})
+    page = Paginator(queries.organizations_by_name(), 50).get_page(request.GET.get("page"))
+    return render(request, "customer360/organizations.html", {"nav": "organizations", "page": page})
 
 
 @agent_required
@@ -144,15 +151,15 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
         else:
             messages.success(request, _("Organization saved."))
             return redirect("customers:organization", organization_id)
-    tickets = Ticket.objects.filter(organization=organization).select_related("requester")
+    latest = tickets.organization_tickets_for_agent(request.user, organization, shown=TICKETS_SHOWN)
     context = {
         "nav": "organizations",
         "organization": organization,
-        "domains": ", ".join(organization.domains.values_list("domain", flat=True)),
-        "members": list(organization.members.filter(merged_into__isnull=True)[:100]),
-        "tickets": list(tickets.order_by("-created_at")[:TICKETS_SHOWN]),
-        "ticket_count": tickets.count(),
+        "domains": ", ".join(queries.email_domains_of_organization(organization)),
+        "members": queries.members_of_organization(organization, shown=MEMBERS_SHOWN),
+        "tickets": latest.tickets,
+        "ticket_count": latest.total,
         "visibilities": Organization.PortalVisibility.choices,
         "error": error,
     }
-    return render(request, "customers/organization.html", context, status=422 if error else 200)
+    return render(request, "customer360/organization.html", context, status=422 if error else 200)
