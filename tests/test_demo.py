@@ -266,7 +266,7 @@ def test_another_seed_gives_another_demo(db):
 
 
 def test_new_tickets_are_numbered_after_the_demo(small_demo, agent):
-    ticket = services.create_ticket(
+    ticket, _first_message = services.open_ticket(
         actor=agent, subject="After the demo", body="Hello", requester_email="new@example.com"
     )
 

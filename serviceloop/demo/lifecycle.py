@@ -1,6 +1,6 @@
 """Ticket histories built step by step with the rules of `tickets.services`.
 
-Each `TicketLife` method is the in-memory twin of one service (create_ticket, route_ticket,
+Each `TicketLife` method is the in-memory twin of one service (open_ticket, route_ticket,
 reply_to_ticket, change_status, merge_tickets, link_incident, ...): it changes the same
 columns and appends the same TicketEvent rows, with the same before/after shapes and one
 request id per call. Rows are written in bulk afterwards (`serviceloop.demo.loading`), so
@@ -324,7 +324,7 @@ class TicketLife:
         metadata: dict[str, Any] | None = None,
         request_id: uuid.UUID | None = None,
     ) -> None:
-        """create_ticket."""
+        """open_ticket."""
         at = self.at(at)
         if creator is not None and creator.is_contributor:
             raise RuleBroken("contributors cannot create tickets")

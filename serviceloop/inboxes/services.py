@@ -25,6 +25,7 @@ from serviceloop.accounts.services import require_settings_access
 from serviceloop.core import clock
 from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectNotFound
 from serviceloop.core.models import CustomFieldDefinition
+from serviceloop.core.transactions import unit_of_work
 from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.customers.queries import KnownCustomers, customers_with_emails
@@ -238,7 +239,7 @@ def receive_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
     return received
 
 
-@transaction.atomic
+@unit_of_work()
 def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -> list[Received]:
     """Store and process a batch of messages from a source that keeps them (an import).
 
@@ -246,7 +247,8 @@ def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -
     before it is parsed, and parsed and threaded in a savepoint of its own, so a message
     that fails is kept as failed without touching the others. A crash before the commit
     loses only this batch, whose messages are still in the source; running the import
-    again stores them, and skips those an earlier run committed.
+    again stores them, and skips those an earlier run committed. The batch's event log and
+    outbox rows are written together at its end.
     """
     stored = _store_raw_emails(inbox=inbox, raws=list(raws), via=via)
     lookups = _Lookups()
@@ -322,7 +324,7 @@ def reprocess_inbound(*, inbound_id: int) -> str:
 
 def process_inbound(*, inbound_id: int) -> str:
     """Parse and thread one stored message exactly once; a failure is recorded, not raised."""
-    with transaction.atomic():
+    with unit_of_work():
         inbound = (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("inbox")
@@ -418,7 +420,9 @@ class _Lookups:
 def _process_or_record_failure(inbound: InboundMessage, lookups: _Lookups) -> str:
     """Process a stored message in a savepoint; on any error keep it, marked failed."""
     try:
-        with transaction.atomic():
+        # The services it runs join this unit of work; a message that fails rolls back
+        # its savepoint, event log and outbox rows included.
+        with unit_of_work(savepoint=True):
             _process(inbound, lookups)
         lookups.processed(inbound)
         return inbound.state
@@ -479,7 +483,7 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
     body = mail.new_text or mail.text or _("(no text)")
     channel = Channel.WEB if inbound.via == InboundMessage.Via.WEB else Channel.EMAIL
     if ticket_id is None:
-        created = tickets.create_ticket(
+        landed, first_message = tickets.open_ticket(
             actor=None,
             subject=" ".join(mail.subject.split())[:250] or _("(no subject)"),
             body=body,
@@ -493,9 +497,7 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
             attachments=attachments,
             metadata=metadata,
         )
-        landed = created
-        # Its first message; only the id is needed, and a row of it costs twice as much.
-        message_id = created.messages.order_by("id").values_list("id", flat=True).first()
+        message_id = first_message.pk
         is_new_ticket = True
     else:
         message = tickets.add_customer_message(

@@ -113,7 +113,7 @@ def new_request(request: CustomerRequest) -> HttpResponse:
     context: dict[str, Any] = {"customer": request.customer}
     if request.method == "POST":
         try:
-            ticket = tickets.create_ticket(
+            ticket, _first_message = tickets.open_ticket(
                 actor=None,
                 subject=request.POST.get("subject", ""),
                 body=request.POST.get("body", ""),

@@ -197,7 +197,7 @@ def list_tickets(request: AgentRequest, filters: Query[TicketListQuery]) -> dict
     auth=WRITE_AUTH,
 )
 def create_ticket(request: AgentRequest, payload: TicketIn) -> Status[dict[str, Any]]:
-    ticket = services.create_ticket(
+    ticket, _first_message = services.open_ticket(
         actor=request.auth,
         subject=payload.subject,
         body=payload.body,

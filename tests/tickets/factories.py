@@ -11,7 +11,7 @@ _counter = {"n": 0}
 
 
 def make_ticket(*, actor: User | None = None, **overrides: Any) -> Ticket:
-    """Create a ticket the way the API does; overrides go to `services.create_ticket`."""
+    """Create a ticket the way the API does; overrides go to `services.open_ticket`."""
     _counter["n"] += 1
     n = _counter["n"]
     fields: dict[str, Any] = {
@@ -23,4 +23,5 @@ def make_ticket(*, actor: User | None = None, **overrides: Any) -> Ticket:
     fields.update(overrides)
     if actor is None:
         actor = AgentFactory()
-    return services.create_ticket(actor=actor, **fields)
+    ticket, _first_message = services.open_ticket(actor=actor, **fields)
+    return ticket

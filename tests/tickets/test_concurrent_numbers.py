@@ -23,12 +23,12 @@ go = pathlib.Path(os.environ["GO_FILE"])
 while not go.exists():
     time.sleep(0.005)
 numbers = [
-    services.create_ticket(
+    services.open_ticket(
         actor=None,
         subject="Parcel %s-%d has not arrived" % (writer, n),
         body="Where is my parcel?",
         requester_email="writer%s-%d@example.com" % (writer, n),
-    ).number
+    )[0].number
     for n in range(count)
 ]
 print(json.dumps(numbers))

@@ -26,7 +26,7 @@ from serviceloop.tickets.services.configuration import (
     save_view,
     update_custom_status,
 )
-from serviceloop.tickets.services.creation import create_ticket
+from serviceloop.tickets.services.creation import open_ticket
 from serviceloop.tickets.services.edits import BulkResult, bulk_update_tickets, edit_ticket
 from serviceloop.tickets.services.fields import TicketChanges, update_ticket
 from serviceloop.tickets.services.lifecycle import (
@@ -67,7 +67,6 @@ __all__ = [
     "close_solved_tickets",
     "create_custom_status",
     "create_tag",
-    "create_ticket",
     "define_custom_field",
     "delete_saved_view",
     "delete_tag",
@@ -76,6 +75,7 @@ __all__ = [
     "merge_tickets",
     "move_requester_tickets",
     "new_request_id",
+    "open_ticket",
     "reply_to_ticket",
     "route_ticket",
     "route_waiting_tickets",

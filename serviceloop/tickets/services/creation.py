@@ -4,15 +4,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import require_full_agent
 from serviceloop.core import clock, events
-from serviceloop.core.batching import batched_inserts
 from serviceloop.core.custom_fields import clean_custom_fields
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.transactions import unit_of_work
 from serviceloop.customers.models import Customer
 from serviceloop.customers.services import find_or_create_customer
 from serviceloop.tickets.events import TicketCreated
@@ -46,9 +45,8 @@ from serviceloop.tickets.services.base import (
 # --- Create -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-@batched_inserts()
-def create_ticket(
+@unit_of_work()
+def open_ticket(
     *,
     actor: User | None,
     subject: str,
@@ -69,8 +67,8 @@ def create_ticket(
     follow_up_of: Ticket | None = None,
     request_id: str | None = None,
     requester: Customer | None = None,
-) -> Ticket:
-    """Open a ticket for a requester (found or created by email) with its first message.
+) -> tuple[Ticket, Message]:
+    """Open a ticket for a requester (found or created by email); return it and its first message.
 
     `author` says who wrote the first message: the requester (a customer writing in, the
     default for channels and the API) or the acting agent ("agent", an outbound ticket).
@@ -146,7 +144,7 @@ def create_ticket(
     message_actor = (
         Actor.of_agent(actor) if author == "agent" and actor else Actor.of_customer(requester)
     )
-    add_message(
+    message = add_message(
         ticket,
         kind=Message.Kind.REPLY,
         actor=message_actor,
@@ -163,4 +161,4 @@ def create_ticket(
         ticket.save(update_fields=["first_agent_reply_at", "last_agent_reply_at"])
     if team is not None and assignee is None:
         route_ticket(ticket, request_id=request_id)
-    return ticket
+    return ticket, message

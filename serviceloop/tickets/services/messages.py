@@ -3,13 +3,12 @@
 from collections.abc import Sequence
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import User
 from serviceloop.core import clock, events
-from serviceloop.core.batching import batched_inserts
 from serviceloop.core.errors import InvalidInput, ObjectNotFound
+from serviceloop.core.transactions import unit_of_work
 from serviceloop.customers.models import Customer
 from serviceloop.customers.services import find_or_create_customer
 from serviceloop.tickets import queries
@@ -26,14 +25,13 @@ from serviceloop.tickets.services.base import (
     new_request_id,
     record_event,
 )
-from serviceloop.tickets.services.creation import create_ticket
+from serviceloop.tickets.services.creation import open_ticket
 from serviceloop.tickets.services.lifecycle import move_status
 
 # --- Messages -----------------------------------------------------------------------------
 
 
-@transaction.atomic
-@batched_inserts()
+@unit_of_work()
 def reply_to_ticket(
     *,
     number: int,
@@ -73,8 +71,7 @@ def reply_to_ticket(
     return message
 
 
-@transaction.atomic
-@batched_inserts()
+@unit_of_work()
 def add_internal_note(
     *,
     number: int,
@@ -103,8 +100,7 @@ def add_internal_note(
     return message
 
 
-@transaction.atomic
-@batched_inserts()
+@unit_of_work()
 def add_system_note(*, ticket_id: int, body: str) -> Message:
     """Leave an internal note from the system (a bounce, a dropped attachment, a failed send)."""
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
@@ -125,8 +121,7 @@ def add_system_note(*, ticket_id: int, body: str) -> Message:
     )
 
 
-@transaction.atomic
-@batched_inserts()
+@unit_of_work()
 def add_customer_message(
     *,
     ticket_id: int,
@@ -154,7 +149,7 @@ def add_customer_message(
     request_id = new_request_id()
     actor = Actor.of_customer(customer)
     if ticket.status == Status.CLOSED:
-        follow_up = create_ticket(
+        follow_up, first_message = open_ticket(
             actor=None,
             subject=ticket.subject,
             body=body,
@@ -175,7 +170,7 @@ def add_customer_message(
                 **event_ids(follow_up, actor, request_id), link="follow_up_of", other_id=ticket.pk
             )
         )
-        return follow_up.messages.order_by("id").first()  # type: ignore[return-value]
+        return first_message
     at = clock.now()
     message = add_message(
         ticket,
@@ -197,8 +192,7 @@ def add_customer_message(
     return message
 
 
-@transaction.atomic
-@batched_inserts()
+@unit_of_work()
 def add_followers(
     *, number: int, agent: User | None, emails: list[str], ticket: Ticket | None = None
 ) -> Ticket:
