@@ -1,8 +1,19 @@
-"""Read raw messages from what an operator has: a Maildir, an mbox, a folder of .eml files."""
+"""An import's raw messages: read from a Maildir, an mbox or .eml files, and parsed ahead."""
 
+import logging
 import mailbox
-from collections.abc import Iterator
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+from serviceloop.inboxes.parsing import ParsedMail, parse_message
+
+logger = logging.getLogger(__name__)
 
 
 def _is_maildir(path: Path) -> bool:
@@ -40,3 +51,60 @@ def raw_messages(path: Path) -> Iterator[tuple[str, bytes]]:
                 yield "%s#%s" % (path.name, key), box.get_bytes(key)
         finally:
             box.close()
+
+
+def parse_all(raws: list[bytes]) -> list[ParsedMail]:
+    return [parse_message(raw) for raw in raws]
+
+
+def parsed_ahead(
+    batches: Iterable[list[bytes]],
+) -> Iterator[tuple[list[bytes], list[ParsedMail] | None]]:
+    """Each batch with its messages parsed, while the next batch is parsed in another process.
+
+    An import spends a good part of its time parsing, which needs no database: a second
+    process does it for the next batch while this one stores and threads the current one.
+    The parse is the same `parse_message` the import would run; if the parsing process
+    cannot (it died, or the system refuses a new process) a batch comes with None and is
+    parsed where it is imported.
+    """
+    # forkserver, not fork: a forked child would share this process's database socket.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_stop_with, initargs=(os.getpid(),)
+    ) as parser:
+        pending: tuple[list[bytes], Future[list[ParsedMail]] | None] | None = None
+        for batch in batches:
+            try:
+                future: Future[list[ParsedMail]] | None = parser.submit(parse_all, batch)
+            except (BrokenProcessPool, OSError, RuntimeError):
+                future = None
+            if pending is not None:
+                yield pending[0], _parsed(pending[1])
+            pending = (batch, future)
+        if pending is not None:
+            yield pending[0], _parsed(pending[1])
+
+
+def _stop_with(importer_pid: int) -> None:
+    """In the parsing process: exit once the import that started it is gone, even killed."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(importer_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="watch-importer", daemon=True).start()
+
+
+def _parsed(future: "Future[list[ParsedMail]] | None") -> list[ParsedMail] | None:
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        logger.warning("The parsing process failed; parsing this batch in the import.")
+        return None

@@ -10,7 +10,7 @@ import binascii
 import json
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -240,7 +240,13 @@ def receive_raw_email(*, inbox: Inbox | None, raw: bytes, via: str) -> Received:
 
 
 @unit_of_work()
-def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -> list[Received]:
+def import_raw_emails(
+    *,
+    inbox: Inbox | None,
+    raws: Iterable[bytes],
+    via: str,
+    parsed: Sequence[ParsedMail] | None = None,
+) -> list[Received]:
     """Store and process a batch of messages from a source that keeps them (an import).
 
     One transaction for the batch: each message's raw bytes are stored (in a savepoint)
@@ -248,18 +254,23 @@ def import_raw_emails(*, inbox: Inbox | None, raws: Iterable[bytes], via: str) -
     that fails is kept as failed without touching the others. A crash before the commit
     loses only this batch, whose messages are still in the source; running the import
     again stores them, and skips those an earlier run committed. The batch's event log and
-    outbox rows are written together at its end.
+    outbox rows are written together at its end. `parsed`, when given, is what
+    `parse_message` made of each of `raws`, in order (parsed ahead, in another process).
     """
-    stored = _store_raw_emails(inbox=inbox, raws=list(raws), via=via)
+    raws = list(raws)
+    mails: Sequence[ParsedMail | None] = parsed if parsed is not None else [None] * len(raws)
+    if len(mails) != len(raws):
+        raise ValueError("parsed must hold one ParsedMail per raw message")
+    stored = _store_raw_emails(inbox=inbox, raws=raws, via=via)
     lookups = _Lookups()
     lookups.look_up_senders([r.inbound.from_address for r in stored if r.outcome == "new"])
     results = []
-    for received in stored:
+    for received, mail in zip(stored, mails, strict=True):
         inbound = received.inbound
         if received.outcome == "new":
             # Stored just now in this transaction: nobody else can see it, let alone
             # process it, so it needs neither a lock nor a second read.
-            state = _process_or_record_failure(inbound, lookups)
+            state = _process_or_record_failure(inbound, lookups, mail)
             outcome = "failed" if state == InboundMessage.State.FAILED else "imported"
             received = Received(inbound, outcome)
         elif inbound.state == InboundMessage.State.RECEIVED:
@@ -417,13 +428,15 @@ class _Lookups:
         self.customers = None  # a customer it created or renamed is gone: look up each anew
 
 
-def _process_or_record_failure(inbound: InboundMessage, lookups: _Lookups) -> str:
+def _process_or_record_failure(
+    inbound: InboundMessage, lookups: _Lookups, mail: ParsedMail | None = None
+) -> str:
     """Process a stored message in a savepoint; on any error keep it, marked failed."""
     try:
         # The services it runs join this unit of work; a message that fails rolls back
         # its savepoint, event log and outbox rows included.
         with unit_of_work(savepoint=True):
-            _process(inbound, lookups)
+            _process(inbound, lookups, mail or parse_message(bytes(inbound.raw)))
         lookups.processed(inbound)
         return inbound.state
     except Exception as error:
@@ -453,8 +466,7 @@ def _finish(inbound: InboundMessage, state: str, **fields: Any) -> None:
     inbound.save(update_fields=[*_PROCESSED_FIELDS, *(name.removesuffix("_id") for name in fields)])
 
 
-def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
-    mail = parse_message(bytes(inbound.raw))
+def _process(inbound: InboundMessage, lookups: _Lookups, mail: ParsedMail) -> None:
     inbound.message_id = mail.message_id or inbound.message_id
     inbound.from_address = mail.from_address[:320]
     inbound.subject = mail.subject[:250]

@@ -1,9 +1,12 @@
 """Importing many messages in one transaction: each keeps the outcome it has on its own."""
 
+from pathlib import Path
+
 import pytest
 
-from serviceloop.inboxes import services
+from serviceloop.inboxes import mail_sources, services
 from serviceloop.inboxes.models import InboundMessage
+from serviceloop.inboxes.parsing import parse_message
 from serviceloop.tickets.models import Message
 from tests.inboxes.helpers import mail, make_inbox
 
@@ -71,3 +74,39 @@ def test_a_customer_first_seen_in_a_batch_is_found_again_later_in_it():
 
     requesters = {m.ticket.requester_id for m in InboundMessage.objects.all()}
     assert len(requesters) == 1
+
+
+def test_mail_parsed_ahead_in_another_process_is_what_the_import_would_parse():
+    corpus = sorted((Path(__file__).parent / "corpus").glob("*.eml"))
+    raws = [path.read_bytes() for path in corpus]
+    batches = [raws[:3], raws[3:4], raws[4:]]
+
+    received = list(mail_sources.parsed_ahead(iter(batches)))
+
+    assert [batch for batch, _parsed in received] == batches
+    assert [parsed for _batch, parsed in received] == [
+        [parse_message(raw) for raw in batch] for batch in batches
+    ]
+
+
+def test_a_batch_parsed_ahead_imports_like_one_parsed_in_place():
+    inbox = make_inbox()
+    raws = [
+        mail(message_id="<p1@customer.example>", subject="Scratched table"),
+        mail(message_id="<p2@customer.example>", in_reply_to="<p1@customer.example>"),
+    ]
+
+    results = services.import_raw_emails(
+        inbox=inbox,
+        raws=raws,
+        via=InboundMessage.Via.IMPORT,
+        parsed=[parse_message(raw) for raw in raws],
+    )
+
+    assert [r.outcome for r in results] == ["imported", "imported"]
+    first, reply = (
+        InboundMessage.objects.get(message_id=m)
+        for m in ("<p1@customer.example>", "<p2@customer.example>")
+    )
+    assert first.ticket_id == reply.ticket_id is not None
+    assert first.ticket.subject == "Scratched table"

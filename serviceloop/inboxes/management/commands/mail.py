@@ -68,9 +68,10 @@ class Command(BaseCommand):
                 file=sys.stderr,
             )
             source = (raw for _name, raw in mail_sources.raw_messages(path))
-            while batch := list(itertools.islice(source, options["batch"])):
+            batches = iter(lambda: list(itertools.islice(source, options["batch"])), [])
+            for batch, parsed in mail_sources.parsed_ahead(batches):
                 for result in services.import_raw_emails(
-                    inbox=inbox, raws=batch, via=InboundMessage.Via.IMPORT
+                    inbox=inbox, raws=batch, via=InboundMessage.Via.IMPORT, parsed=parsed
                 ):
                     counts[result.outcome] += 1
                 progress.update(len(batch))
