@@ -1,18 +1,20 @@
 """Ticket creation over the API: throughput and latency at N concurrent clients.
 
-Each client is a thread with its own keep-alive connection that POSTs /api/v1/tickets as
-fast as the server answers. The database starts empty on every run, so runs compare.
+Each client is a thread with its own keep-alive connection (http.client) that POSTs
+/api/v1/tickets as fast as the server answers. The database starts empty on every run, so
+runs compare.
 """
 
 import argparse
+import http.client
 import itertools
+import json
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from bench import harness
 
@@ -82,25 +84,34 @@ def create_tickets(
     last = first + count
     customers = max(100, (first + count) // 2)
 
+    host, port = urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
     def client() -> None:
+        # http.client rather than httpx: the load generator shares the server's two cores,
+        # and a lighter client leaves more of them to the server (about 0.2 ms of CPU a
+        # request against 0.9 ms with httpx).
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         errors: list[str] = []
-        with httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-        ) as http:
-            while (i := next(numbers)) < last:
-                payload = ticket_payload(i, team_ids=team_ids, customers=customers)
-                started = time.perf_counter()
-                try:
-                    response = http.post("/api/v1/tickets", json=payload)
-                except httpx.HTTPError as error:
-                    errors.append(f"{type(error).__name__}: {error}")
-                    continue
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                if response.status_code != 201:
-                    errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        while (i := next(numbers)) < last:
+            body = json.dumps(ticket_payload(i, team_ids=team_ids, customers=customers))
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/v1/tickets", body=body, headers=headers)
+                response = connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(f"{type(error).__name__}: {error}")
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=60)
+                continue
+            latencies.append(time.perf_counter() - started)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status != 201:
+                errors.append(f"HTTP {response.status}: {text[:200]}")
+        connection.close()
         with lock:
             result.latencies.extend(latencies)
             result.errors.extend(errors)
