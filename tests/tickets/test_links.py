@@ -259,3 +259,39 @@ def test_removing_the_parent_frees_the_former_parent(agent):
     child.refresh_from_db()
     assert child.parent is None
     assert parent.status == Status.SOLVED
+
+
+def test_a_customer_reopening_a_solved_child_reopens_its_solved_parent(agent):
+    parent = make_ticket(actor=agent, subject="Warehouse scanner outage")
+    child = make_ticket(actor=agent, subject="Order 1042 not scanned")
+    services.set_parent(child_number=child.number, parent_number=parent.number, agent=agent)
+    services.solve_ticket(number=child.number, agent=agent)
+    services.solve_ticket(number=parent.number, agent=agent)
+
+    message = services.add_customer_message(
+        ticket_id=child.pk, customer=child.requester, body="Still not scanned, sorry."
+    )
+
+    child.refresh_from_db()
+    parent.refresh_from_db()
+    assert (child.status, parent.status) == (Status.OPEN, Status.OPEN)
+    assert parent.reopen_count == 1
+    reopen = parent.events.filter(kind=EventKind.STATUS, field="reopen").get()
+    assert reopen.actor_kind == "system"
+    child_reopen = child.events.filter(kind=EventKind.STATUS, field="reopen").get()
+    assert reopen.request_id == child_reopen.request_id
+    assert message.ticket_id == child.pk
+
+
+def test_a_reopened_child_leaves_a_closed_parent_closed(agent):
+    parent = make_ticket(actor=agent)
+    child = make_ticket(actor=agent)
+    services.set_parent(child_number=child.number, parent_number=parent.number, agent=agent)
+    services.solve_ticket(number=child.number, agent=agent)
+    services.solve_ticket(number=parent.number, agent=agent)
+    services.change_status(number=parent.number, agent=agent, status=Status.CLOSED)
+
+    services.change_status(number=child.number, agent=agent, status=Status.OPEN)
+
+    parent.refresh_from_db()
+    assert parent.status == Status.CLOSED

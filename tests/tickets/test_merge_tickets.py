@@ -3,6 +3,7 @@
 import pytest
 
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.models import EventDelivery
 from serviceloop.tickets import services
 from serviceloop.tickets.errors import ContributorCannotAssign, TicketClosed
 from serviceloop.tickets.models import EventKind, Status
@@ -77,6 +78,16 @@ def test_tags_are_the_union_of_both_tickets(agent, source, target):
     merge(source, target, agent)
 
     assert sorted(target.tags.values_list("name", flat=True)) == ["lamp", "refund", "vip"]
+
+
+def test_tags_gained_in_a_merge_reach_subscribers_as_an_update(agent, source, target):
+    merge(source, target, agent)
+
+    updates = EventDelivery.objects.filter(
+        event_name="ticket.updated", payload__number=target.number
+    )
+    assert updates.exists()
+    assert {tuple(d.payload["changes"]["tags"]) for d in updates} == {("lamp", "refund", "vip")}
 
 
 def test_the_requester_of_the_source_follows_the_survivor(agent, source, target):

@@ -11,7 +11,7 @@ from serviceloop.core.errors import InvalidInput
 from serviceloop.customers.models import Customer
 from serviceloop.tickets import queries
 from serviceloop.tickets.errors import ContributorCannotAssign, StatusChangeRefused, TicketNotFound
-from serviceloop.tickets.events import TicketLinked, TicketsMerged
+from serviceloop.tickets.events import TicketLinked, TicketsMerged, TicketUpdated
 from serviceloop.tickets.models import EventKind, Status, Ticket, TicketType
 from serviceloop.tickets.services.base import (
     SYSTEM,
@@ -85,6 +85,10 @@ def merge_tickets(*, source_number: int, target_number: int, agent: User) -> Tic
             actor=actor,
             request_id=request_id,
             at=at,
+        )
+        # Tags changed as if edited: subscribers (webhooks, later SLA rules) hear of it.
+        events.publish(
+            TicketUpdated(**event_ids(target, actor, request_id), changes={"tags": after})
         )
     _repoint_links(source, target, actor=actor, request_id=request_id, at=at)
     for field_name in ("first_agent_reply_at",):
