@@ -110,17 +110,17 @@ def move_status(
         StatusChanged(**event_ids(ticket, actor, request_id), before=before, after=target)
     )
     if before == Status.SOLVED and target in UNSOLVED_STATES and ticket.parent_id is not None:
-        _reopen_solved_parent(ticket, request_id=request_id, at=at)
+        _reopen_solved_parent(ticket.parent_id, request_id=request_id, at=at)
 
 
-def _reopen_solved_parent(child: Ticket, *, request_id: str, at: datetime) -> None:
+def _reopen_solved_parent(parent_id: int, *, request_id: str, at: datetime) -> None:
     """A parent is solved only while all its children are: a reopened child reopens it.
 
     The system reopens it, as part of the same change; a closed parent stays closed.
     """
     parent = (
         Ticket.objects.select_for_update()
-        .filter(pk=child.parent_id, status=Status.SOLVED)
+        .filter(pk=parent_id, status=Status.SOLVED)
         .select_related("custom_status")
         .first()
     )
