@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import User
@@ -144,15 +144,46 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** (attempts - 1), 6 * 3600))
 
 
+def _take_over_interrupted(delivery_id: int, *, now: datetime) -> bool:
+    """Claim a delivery whose sender stopped mid-POST (killed, say) once its lease is over.
+
+    That attempt is logged and counted like any other: its outcome is unknown, and an
+    endpoint that never lets a POST finish must still run out of attempts.
+    """
+    lease_until = (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id,
+            state=WebhookDelivery.State.SENDING,
+            lease_until__lt=now,
+            next_attempt_at__lte=now,
+        )
+        .values_list("lease_until", flat=True)
+        .first()
+    )
+    if lease_until is None:
+        return False
+    with transaction.atomic():
+        # Only if nobody took it over since the read above (same lease).
+        taken = WebhookDelivery.objects.filter(
+            pk=delivery_id, state=WebhookDelivery.State.SENDING, lease_until=lease_until
+        ).update(lease_until=now + _sending_lease(), attempts=F("attempts") + 1)
+        if taken:
+            WebhookAttempt.objects.create(
+                delivery_id=delivery_id,
+                attempted_at=lease_until - _sending_lease(),
+                error=_("Interrupted: the worker stopped before the receiver answered."),
+            )
+    return bool(taken)
+
+
 def attempt_delivery(*, delivery_id: int) -> str:
     """POST one due delivery once; return its state afterwards. Safe to call twice."""
     now = clock.now()
     claimed = WebhookDelivery.objects.filter(
-        Q(state=WebhookDelivery.State.PENDING)
-        | Q(state=WebhookDelivery.State.SENDING, lease_until__lt=now),
-        pk=delivery_id,
-        next_attempt_at__lte=now,
+        pk=delivery_id, state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now
     ).update(state=WebhookDelivery.State.SENDING, lease_until=now + _sending_lease())
+    if not claimed:
+        claimed = _take_over_interrupted(delivery_id, now=now)
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None:
         return "missing"

@@ -13,7 +13,7 @@ from itertools import pairwise
 import pytest
 
 from serviceloop.accounts.models import User
-from serviceloop.core import events
+from serviceloop.core import clock, events, outbox
 from serviceloop.core.models import EventDelivery
 from serviceloop.tickets import services as tickets
 from serviceloop.webhooks import services
@@ -194,3 +194,34 @@ def test_running_the_durable_handler_twice_sends_the_event_once(admin):
     assert len(receiver.posts) == 1
     outbox_row.refresh_from_db()
     assert outbox_row.state == EventDelivery.State.DONE
+
+
+def test_an_attempt_cut_short_by_a_killed_worker_is_logged_and_counted(admin, settings):
+    with webhook_receiver() as receiver:
+        webhook = register(admin, receiver.url, ["ticket.created"])
+        make_ticket(actor=admin)
+        outbox.deliver_pending()
+        delivery = WebhookDelivery.objects.get(webhook=webhook)
+        # What a worker killed mid-POST leaves behind: the delivery still `sending`, under
+        # a lease that has since run out.
+        started = clock.now() - timedelta(minutes=10)
+        lease = (
+            settings.SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS
+            + settings.SERVICELOOP_DELIVERY_LEASE_SECONDS
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            state=WebhookDelivery.State.SENDING, lease_until=started + timedelta(seconds=lease)
+        )
+
+        state = services.attempt_delivery(delivery_id=delivery.pk)
+
+    assert state == WebhookDelivery.State.SUCCEEDED
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+    log = list(delivery.log.all())
+    assert [(a.status_code, a.error.split(":")[0]) for a in log] == [
+        (None, "Interrupted"),
+        (200, ""),
+    ]
+    assert abs((log[0].attempted_at - started).total_seconds()) < 1
+    assert len(receiver.posts) == 1
