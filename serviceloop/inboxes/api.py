@@ -30,6 +30,7 @@ class InboxOut(Schema):
     imap_host: str
     imap_port: int | None
     imap_security: str
+    imap_ca_certificate: str
     imap_username: str
     imap_folder: str
     imap_after_import: str
@@ -62,6 +63,8 @@ class InboxSettings(Schema):
     imap_host: str | None = Field(None, max_length=200)
     imap_port: int | None = Field(None, ge=1, le=65535)
     imap_security: str | None = None
+    # PEM: a self-signed server's certificate or a private CA, trusted besides the system's.
+    imap_ca_certificate: str | None = Field(None, max_length=20000)
     imap_username: str | None = Field(None, max_length=200)
     imap_password: str | None = Field(None, max_length=200)
     imap_folder: str | None = Field(None, max_length=200)

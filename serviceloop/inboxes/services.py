@@ -29,7 +29,7 @@ from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.customers.queries import KnownCustomers, customers_with_emails
 from serviceloop.customers.services import find_or_create_customer
-from serviceloop.inboxes import outbound
+from serviceloop.inboxes import outbound, tls
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
 from serviceloop.inboxes.parsing import (
     ParsedMail,
@@ -62,7 +62,7 @@ INBOX_FIELDS = {
     "imap_password", "imap_folder", "imap_after_import", "imap_move_to", "smtp_host",
     "smtp_port", "smtp_username", "smtp_password", "smtp_use_tls", "smtp_use_ssl",
     "max_attachment_bytes", "send_acknowledgement", "acknowledgement_template",
-    "thread_by_subject_days", "sender_rate_limit_per_hour", "team_id",
+    "thread_by_subject_days", "sender_rate_limit_per_hour", "team_id", "imap_ca_certificate",
 }  # fmt: skip
 
 
@@ -98,6 +98,8 @@ def _apply_inbox_fields(inbox: Inbox, changes: dict[str, Any]) -> None:
                 % {"field": name, "values": ", ".join(kind.values)},
                 field=name,
             )
+    if "imap_ca_certificate" in changes:
+        inbox.imap_ca_certificate = tls.checked_certificates(inbox.imap_ca_certificate)
     if inbox.imap_after_import == Inbox.ImapAfterImport.MOVE and not inbox.imap_move_to:
         raise InvalidInput(_("Name the folder to move imported mail to."), field="imap_move_to")
     if "{number}" not in inbox.acknowledgement_template:
