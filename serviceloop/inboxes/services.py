@@ -29,7 +29,7 @@ from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.customers.queries import KnownCustomers, customers_with_emails
 from serviceloop.customers.services import find_or_create_customer
-from serviceloop.inboxes import outbound, tls
+from serviceloop.inboxes import auto_replies, outbound, tls
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
 from serviceloop.inboxes.parsing import (
     ParsedMail,
@@ -476,6 +476,13 @@ def _process(inbound: InboundMessage, lookups: _Lookups) -> None:
         return
     customer = lookups.customer(email=sender, name=mail.from_name)
     ticket_id = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
+    if ticket_id is not None and mail.auto_reply_reason:
+        note = auto_replies.note_auto_reply_on_finished_ticket(ticket_id=ticket_id, mail=mail)
+        if note is not None:
+            # Kept on its ticket as a note, which stays solved or closed (see auto_replies).
+            processed = InboundMessage.State.PROCESSED
+            _finish(inbound, processed, ticket_id=note.ticket_id, ticket_message=note)
+            return
     attachments, dropped = _attachments(mail, inbox)
     metadata = _metadata(mail, inbound)
     body = mail.new_text or mail.text or _("(no text)")
