@@ -1,9 +1,13 @@
-"""Inboxes over HTTP: settings (admins and supervisors) and the mail log."""
+"""Inboxes over HTTP: settings (admins and supervisors), the mail log, and the public
+endpoint the embeddable web form posts to."""
 
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -14,9 +18,11 @@ from serviceloop.api import (
     AgentRequest,
     BoundedLimitOffset,
     ErrorOut,
+    error_body,
 )
-from serviceloop.inboxes import queries, services
+from serviceloop.inboxes import queries, services, views, web_form
 from serviceloop.inboxes.models import InboundMessage, Inbox, OutboundMessage
+from serviceloop.inboxes.web_form import Outcome
 
 router = Router(tags=["inboxes"])
 
@@ -30,6 +36,7 @@ class InboxOut(Schema):
     imap_host: str
     imap_port: int | None
     imap_security: str
+    imap_ca_certificate: str
     imap_username: str
     imap_folder: str
     imap_after_import: str
@@ -62,6 +69,8 @@ class InboxSettings(Schema):
     imap_host: str | None = Field(None, max_length=200)
     imap_port: int | None = Field(None, ge=1, le=65535)
     imap_security: str | None = None
+    # PEM: a self-signed server's certificate or a private CA, trusted besides the system's.
+    imap_ca_certificate: str | None = Field(None, max_length=20000)
     imap_username: str | None = Field(None, max_length=200)
     imap_password: str | None = Field(None, max_length=200)
     imap_folder: str | None = Field(None, max_length=200)
@@ -220,3 +229,73 @@ def list_outbound_messages(
     state: Literal["", "pending", "sending", "sent", "failed", "bounced"] = "",
 ) -> Any:
     return queries.outbound_messages_for_admin(request.auth, state=state)
+
+
+# --- The web form -------------------------------------------------------------------------
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    # Anyone may post here and nothing private is answered, so a script on the customer's
+    # own site may read the answer (it sends no cookies: none are needed).
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _as_json(status: int, body: dict[str, Any]) -> HttpResponse:
+    return _public(JsonResponse(body, status=status))
+
+
+# Public by design: the form is embedded on other sites, so there is no sign-in and no CSRF
+# check. Nothing here looks at who is signed in, so a post from another site can do no more
+# than a stranger filling in the form. Left out of the OpenAPI schema, which lists the
+# endpoints that take an API token; README.md documents it.
+@router.post("/contact/{slug}", auth=None, include_in_schema=False, url_name="submit_web_form")
+def submit_web_form(request: HttpRequest, slug: str) -> HttpResponse:
+    """Take a web-form post (multipart/form-data) and open a ticket, as the contact page does.
+
+    A browser (Accept prefers text/html) is redirected (303) to the confirmation page with
+    the ticket number, or shown the form again saying what is wrong; any other client gets
+    201 with the ticket number, or a JSON error naming the field.
+    """
+    inbox = queries.contact_inbox(slug)
+    wants_page = request.get_preferred_type(["application/json", "text/html"]) == "text/html"
+    if request.content_type not in FORM_TYPES:
+        return _as_json(
+            415,
+            error_body(
+                "unsupported_media_type",
+                _(
+                    "Post the form as multipart/form-data (or, without attachments, "
+                    "application/x-www-form-urlencoded)."
+                ),
+            ),
+        )
+    try:
+        posted, files = request.POST, request.FILES.getlist("attachments")
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+        return _as_json(
+            413, error_body("too_large", _("The form is larger than this server accepts."))
+        )
+    submission = web_form.submit_web_form(
+        inbox=inbox, posted=posted, files=files, client_ip=web_form.client_ip(request)
+    )
+    accepted = submission.outcome in (Outcome.SENT, Outcome.HONEYPOT)
+    if wants_page:
+        if accepted:
+            url = views.confirmation_url(inbox, submission.ticket_number)
+            return _public(HttpResponseRedirect(url, status=303))
+        context = {**views.form_context(inbox, submission), "files_dropped": bool(files)}
+        status = views.refusal_status(submission)
+        return _public(render(request, "inboxes/contact.html", context, status=status))
+    if accepted:
+        number = submission.ticket_number
+        # 202: received and kept, but not (yet) a ticket; a robot's post looks the same.
+        return _as_json(201 if number is not None else 202, {"ticket_number": number})
+    if submission.outcome == Outcome.RATE_LIMITED:
+        return _as_json(429, error_body("rate_limited", submission.errors["form"]))
+    problems = [{"field": name, "message": text} for name, text in submission.errors.items()]
+    first = problems[0]
+    field = None if first["field"] == "form" else first["field"]
+    return _as_json(422, error_body("invalid", first["message"], field, errors=problems))

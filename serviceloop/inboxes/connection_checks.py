@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from serviceloop.inboxes import tls
 from serviceloop.inboxes.models import Inbox
 
 TIMEOUT_SECONDS = 10
@@ -28,7 +29,7 @@ class ConnectionCheck:
     message: str
 
 
-def _reply(error: BaseException) -> str:
+def server_reply(error: BaseException) -> str:
     """The server's own words from an imaplib or smtplib error, as readable text."""
     if isinstance(error, smtplib.SMTPResponseException):
         text = error.smtp_error
@@ -45,18 +46,19 @@ def _reply(error: BaseException) -> str:
     return detail.strip() or type(error).__name__
 
 
-def _network_failure(error: OSError, where: str) -> str:
+def network_failure(error: OSError, where: str) -> str:
     """A sentence for an error below the mail protocol: DNS, TCP, TLS, timeouts."""
     if isinstance(error, ssl.SSLCertVerificationError):
         return _("The TLS certificate of %(where)s could not be verified: %(reason)s.") % {
             "where": where,
-            "reason": error.verify_message or _reply(error),
+            # "Hostname mismatch, certificate is not valid for 'x'." ends a sentence itself.
+            "reason": (error.verify_message or server_reply(error)).rstrip("."),
         }
     if isinstance(error, ssl.SSLError):
         return _(
             "The TLS handshake with %(where)s failed (%(reason)s). Check the port and the "
             "security setting."
-        ) % {"where": where, "reason": error.reason or _reply(error)}
+        ) % {"where": where, "reason": error.reason or server_reply(error)}
     if isinstance(error, socket.gaierror):
         return _("The host name in %(where)s could not be found.") % {"where": where}
     if isinstance(error, ConnectionRefusedError):
@@ -70,8 +72,28 @@ def _network_failure(error: OSError, where: str) -> str:
         }
     return _("Could not talk to %(where)s: %(reason)s.") % {
         "where": where,
-        "reason": error.strerror or _reply(error),
+        "reason": error.strerror or server_reply(error),
     }
+
+
+# OpenSSL's X509_V_ERR_* codes for "no trusted CA vouches for this certificate" ...
+UNTRUSTED_ISSUER = {2, 18, 19, 20, 21}
+# ... and for "it is made out to another name or address".
+NAME_MISMATCH = {62, 64}
+
+
+def imap_network_failure(error: OSError, where: str) -> str:
+    """`network_failure` for IMAP, saying what the admin can do about a certificate."""
+    sentence = network_failure(error, where)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        if error.verify_code in UNTRUSTED_ISSUER:
+            sentence += " " + _(
+                "If this server uses a self-signed certificate or one from a private CA, "
+                'paste that certificate into the inbox setting "Trusted IMAP certificate".'
+            )
+        elif error.verify_code in NAME_MISMATCH:
+            sentence += " " + _("Enter the host name the certificate is made out to as IMAP host.")
+    return sentence
 
 
 def _quote_folder(folder: str) -> str:
@@ -88,9 +110,9 @@ def check_imap(inbox: Inbox) -> ConnectionCheck:
     port = inbox.imap_port or (993 if secure else 143)
     where = "%s:%s" % (inbox.imap_host, port)
     folder = inbox.imap_folder or "INBOX"
-    context = ssl.create_default_context()
     client: imaplib.IMAP4
     try:
+        context = tls.client_context(inbox.imap_ca_certificate)
         if secure:
             client = imaplib.IMAP4_SSL(
                 inbox.imap_host, port, ssl_context=context, timeout=TIMEOUT_SECONDS
@@ -98,12 +120,12 @@ def check_imap(inbox: Inbox) -> ConnectionCheck:
         else:
             client = imaplib.IMAP4(inbox.imap_host, port, timeout=TIMEOUT_SECONDS)
     except OSError as error:
-        return ConnectionCheck(False, _network_failure(error, where))
+        return ConnectionCheck(False, imap_network_failure(error, where))
     except imaplib.IMAP4.error as error:
         return ConnectionCheck(
             False,
             _("%(where)s did not greet like an IMAP server: %(reply)s")
-            % {"where": where, "reply": _reply(error)},
+            % {"where": where, "reply": server_reply(error)},
         )
     try:
         if inbox.imap_security == Inbox.ImapSecurity.STARTTLS:
@@ -113,7 +135,7 @@ def check_imap(inbox: Inbox) -> ConnectionCheck:
                 return ConnectionCheck(
                     False,
                     _("%(where)s does not offer STARTTLS: %(reply)s")
-                    % {"where": where, "reply": _reply(error)},
+                    % {"where": where, "reply": server_reply(error)},
                 )
         try:
             client.login(inbox.imap_username, inbox.imap_password)
@@ -121,7 +143,7 @@ def check_imap(inbox: Inbox) -> ConnectionCheck:
             return ConnectionCheck(
                 False,
                 _("%(where)s refused the user name or password for %(user)s: %(reply)s")
-                % {"where": where, "user": inbox.imap_username, "reply": _reply(error)},
+                % {"where": where, "user": inbox.imap_username, "reply": server_reply(error)},
             )
         status, data = client.select(_quote_folder(folder), readonly=True)
         if status != "OK":
@@ -147,11 +169,12 @@ def check_imap(inbox: Inbox) -> ConnectionCheck:
             % {"where": where, "user": inbox.imap_username, "folder": folder, "count": count},
         )
     except OSError as error:
-        return ConnectionCheck(False, _network_failure(error, where))
+        return ConnectionCheck(False, imap_network_failure(error, where))
     except imaplib.IMAP4.error as error:
         return ConnectionCheck(
             False,
-            _("%(where)s ended the session: %(reply)s") % {"where": where, "reply": _reply(error)},
+            _("%(where)s ended the session: %(reply)s")
+            % {"where": where, "reply": server_reply(error)},
         )
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
@@ -219,10 +242,10 @@ def check_smtp(inbox: Inbox) -> ConnectionCheck:
         return ConnectionCheck(
             False,
             _("%(where)s did not greet like an SMTP server: %(reply)s")
-            % {"where": where, "reply": _reply(error)},
+            % {"where": where, "reply": server_reply(error)},
         )
     except OSError as error:
-        return ConnectionCheck(False, _network_failure(error, where))
+        return ConnectionCheck(False, network_failure(error, where))
     steps = [_("said EHLO")]
     try:
         client.ehlo()
@@ -251,7 +274,7 @@ def check_smtp(inbox: Inbox) -> ConnectionCheck:
                 return ConnectionCheck(
                     False,
                     _("%(where)s refused the user name or password for %(user)s: %(reply)s")
-                    % {"where": where, "user": server.username, "reply": _reply(error)},
+                    % {"where": where, "user": server.username, "reply": server_reply(error)},
                 )
             steps.append(_("signed in as %(user)s") % {"user": server.username})
         return ConnectionCheck(
@@ -263,10 +286,10 @@ def check_smtp(inbox: Inbox) -> ConnectionCheck:
         return ConnectionCheck(
             False,
             _("%(where)s refused the session: %(reply)s")
-            % {"where": where, "reply": _reply(error)},
+            % {"where": where, "reply": server_reply(error)},
         )
     except OSError as error:
-        return ConnectionCheck(False, _network_failure(error, where))
+        return ConnectionCheck(False, network_failure(error, where))
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             client.quit()

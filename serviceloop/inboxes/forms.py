@@ -39,6 +39,7 @@ FORM_FIELD_FOR = {
 TEXT_SETTINGS = [
     "name",
     "imap_host",
+    "imap_ca_certificate",
     "imap_username",
     "imap_folder",
     "imap_move_to",
@@ -65,6 +66,16 @@ class InboxForm(forms.Form):
     )
     imap_security = forms.ChoiceField(
         label=_("IMAP security"), choices=Inbox.ImapSecurity.choices, initial="ssl"
+    )
+    imap_ca_certificate = forms.CharField(
+        label=_("Trusted IMAP certificate"),
+        help_text=_(
+            "Only for a server with a self-signed certificate or one from a private CA: "
+            "paste that certificate (PEM). Certificates are always verified."
+        ),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )
     imap_username = forms.CharField(label=_("IMAP user name"), max_length=200, required=False)
     imap_password = forms.CharField(

@@ -7,9 +7,12 @@ fetched again next time, and the Message-ID dedupe makes that harmless.
 import contextlib
 import imaplib
 import logging
-import ssl
+
+from django.utils.translation import gettext as _
 
 from serviceloop.core import clock
+from serviceloop.inboxes import tls
+from serviceloop.inboxes.connection_checks import imap_network_failure, server_reply
 from serviceloop.inboxes.models import InboundMessage, Inbox
 
 logger = logging.getLogger(__name__)
@@ -18,23 +21,33 @@ BATCH = 200
 TIMEOUT_SECONDS = 60
 
 
+def _port(inbox: Inbox) -> int:
+    return inbox.imap_port or (993 if inbox.imap_security == Inbox.ImapSecurity.SSL else 143)
+
+
 def connect(inbox: Inbox) -> imaplib.IMAP4:
-    """An authenticated connection with the folder selected."""
+    """An authenticated connection with the folder selected; TLS certificates are verified."""
     security = inbox.imap_security
-    context = ssl.create_default_context()
+    context = tls.client_context(inbox.imap_ca_certificate)
     client: imaplib.IMAP4
     if security == Inbox.ImapSecurity.SSL:
         client = imaplib.IMAP4_SSL(
-            inbox.imap_host, inbox.imap_port or 993, ssl_context=context, timeout=TIMEOUT_SECONDS
+            inbox.imap_host, _port(inbox), ssl_context=context, timeout=TIMEOUT_SECONDS
         )
     else:
-        client = imaplib.IMAP4(inbox.imap_host, inbox.imap_port or 143, timeout=TIMEOUT_SECONDS)
+        client = imaplib.IMAP4(inbox.imap_host, _port(inbox), timeout=TIMEOUT_SECONDS)
+    try:
         if security == Inbox.ImapSecurity.STARTTLS:
             client.starttls(ssl_context=context)
-    client.login(inbox.imap_username, inbox.imap_password)
-    status, _data = client.select(_quote(inbox.imap_folder or "INBOX"))
-    if status != "OK":
-        raise imaplib.IMAP4.error("Cannot open folder %r" % inbox.imap_folder)
+        client.login(inbox.imap_username, inbox.imap_password)
+        status, _data = client.select(_quote(inbox.imap_folder or "INBOX"))
+        if status != "OK":
+            raise imaplib.IMAP4.error("Cannot open folder %r" % inbox.imap_folder)
+    except BaseException:
+        # The caller never gets this client: close its socket rather than leak it.
+        with contextlib.suppress(OSError):
+            client.shutdown()
+        raise
     return client
 
 
@@ -85,8 +98,14 @@ def poll_inbox(*, inbox_id: int) -> int:
             with contextlib.suppress(imaplib.IMAP4.error, OSError):
                 client.logout()
         error = ""
-    except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
-        error = "%s: %s" % (type(exc).__name__, exc)
+    except OSError as exc:  # DNS, TCP, TLS (a certificate it cannot verify), timeouts
+        error = imap_network_failure(exc, "%s:%s" % (inbox.imap_host, _port(inbox)))
+    except imaplib.IMAP4.error as exc:
+        error = _("%(where)s answered: %(reply)s") % {
+            "where": "%s:%s" % (inbox.imap_host, _port(inbox)),
+            "reply": server_reply(exc),
+        }
+    if error:
         logger.warning("IMAP polling of %s failed: %s", inbox.address, error)
     Inbox.objects.filter(pk=inbox.pk).update(
         imap_last_polled_at=clock.now(), imap_last_error=error[:2000]

@@ -37,6 +37,9 @@ class Inbox(models.Model):
     imap_security = models.CharField(
         max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.SSL
     )
+    # PEM certificates trusted besides the system's CAs: a self-signed server's own
+    # certificate or a private CA (see tls.py). Verification itself is never off.
+    imap_ca_certificate = models.TextField(blank=True)
     imap_username = models.CharField(max_length=200, blank=True)
     imap_password = models.CharField(max_length=200, blank=True)
     imap_folder = models.CharField(max_length=200, default="INBOX")

@@ -30,7 +30,7 @@ from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.customers.queries import KnownCustomers, customers_with_emails
 from serviceloop.customers.services import find_or_create_customer
-from serviceloop.inboxes import outbound
+from serviceloop.inboxes import auto_replies, outbound, tls
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
 from serviceloop.inboxes.parsing import (
     ParsedMail,
@@ -63,7 +63,7 @@ INBOX_FIELDS = {
     "imap_password", "imap_folder", "imap_after_import", "imap_move_to", "smtp_host",
     "smtp_port", "smtp_username", "smtp_password", "smtp_use_tls", "smtp_use_ssl",
     "max_attachment_bytes", "send_acknowledgement", "acknowledgement_template",
-    "thread_by_subject_days", "sender_rate_limit_per_hour", "team_id",
+    "thread_by_subject_days", "sender_rate_limit_per_hour", "team_id", "imap_ca_certificate",
 }  # fmt: skip
 
 
@@ -99,6 +99,8 @@ def _apply_inbox_fields(inbox: Inbox, changes: dict[str, Any]) -> None:
                 % {"field": name, "values": ", ".join(kind.values)},
                 field=name,
             )
+    if "imap_ca_certificate" in changes:
+        inbox.imap_ca_certificate = tls.checked_certificates(inbox.imap_ca_certificate)
     if inbox.imap_after_import == Inbox.ImapAfterImport.MOVE and not inbox.imap_move_to:
         raise InvalidInput(_("Name the folder to move imported mail to."), field="imap_move_to")
     if "{number}" not in inbox.acknowledgement_template:
@@ -490,6 +492,13 @@ def _process(inbound: InboundMessage, lookups: _Lookups, mail: ParsedMail) -> No
         return
     customer = lookups.customer(email=sender, name=mail.from_name)
     ticket_id = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
+    if ticket_id is not None and mail.auto_reply_reason:
+        note = auto_replies.note_auto_reply_on_finished_ticket(ticket_id=ticket_id, mail=mail)
+        if note is not None:
+            # Kept on its ticket as a note, which stays solved or closed (see auto_replies).
+            processed = InboundMessage.State.PROCESSED
+            _finish(inbound, processed, ticket_id=note.ticket_id, ticket_message=note)
+            return
     attachments, dropped = _attachments(mail, inbox)
     metadata = _metadata(mail, inbound)
     body = mail.new_text or mail.text or _("(no text)")

@@ -6,6 +6,7 @@ app_name = "inboxes"
 
 urlpatterns = [
     path("contact/<slug:slug>/", views.contact, name="contact"),
+    path("contact/<slug:slug>/sent/", views.contact_sent, name="contact-sent"),
     path("contact/<slug:slug>/embed/", views.embed_snippet, name="embed"),
 ]
 

@@ -1,188 +1,99 @@
-"""The public contact page of an inbox, and the snippet to embed it elsewhere.
+"""Public web-form pages: an inbox's contact page, its confirmation page, the embed snippet.
 
-Anyone may post here (the embeddable form posts from other sites, so there is no CSRF
-token); a honeypot field, per-IP and per-address rate limits and size limits keep robots
-out without third-party services. Refusals re-render the form with status 422.
+Anyone may post the contact page (the embeddable form used to post here from other sites,
+so there is no CSRF token); the checks are in `web_form`, shared with the API endpoint the
+embeddable form posts to now. Refusals re-render the form with status 422 (429 when a rate
+limit is spent).
 """
 
-from dataclasses import dataclass
-from typing import Any
-
-from django.conf import settings
-from django.core.cache import cache
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from serviceloop.core.custom_fields import clean_custom_fields
-from serviceloop.core.errors import DomainError, InvalidInput
-from serviceloop.core.models import CustomFieldDefinition
-from serviceloop.customers.normalize import normalize_email
-from serviceloop.inboxes import queries, services
-from serviceloop.inboxes.models import InboundMessage, Inbox
+from serviceloop.inboxes import queries, web_form
+from serviceloop.inboxes.models import Inbox
+from serviceloop.inboxes.web_form import HONEYPOT, Outcome, Submission
 
-MAX_NAME = 200
-MAX_SUBJECT = 250
-MAX_MESSAGE = 20_000
-MAX_FILES = 5
-HONEYPOT = "website"
+# Signs the ticket number in the confirmation page's link, so the page shows only a
+# number this server gave out, not any number put in the address.
+RECEIPT_SALT = "serviceloop.inboxes.contact-sent"
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _over_limit(key: str, limit: int) -> bool:
-    """Count one submission against a per-hour budget; True when it is spent."""
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > limit
-
-
-@dataclass
-class WebFormField:
-    """One admin-defined ticket field on the form: what was typed and what was wrong."""
-
-    definition: CustomFieldDefinition
-    value: str = ""
-    error: str = ""
-
-    @property
-    def name(self) -> str:
-        return "cf_%s" % self.definition.key
-
-
-def _web_form_fields(request: HttpRequest) -> list[WebFormField]:
-    fields = [WebFormField(d) for d in queries.web_form_fields()]
-    if request.method == "POST":
-        for field in fields:
-            field.value = request.POST.get(field.name, "").strip()
-    return fields
-
-
-def _clean_custom_fields(fields: list[WebFormField]) -> dict[str, Any]:
-    """The typed values of the asked fields; each refusal is put on its own field."""
-    cleaned: dict[str, Any] = {}
-    for field in fields:
-        key = field.definition.key
-        if field.definition.kind == CustomFieldDefinition.Kind.CHECKBOX:
-            raw: Any = True if field.value else None
-        else:
-            raw = field.value or None
-        try:
-            cleaned.update(clean_custom_fields(entity="ticket", values={key: raw}, existing={}))
-        except InvalidInput as refusal:
-            field.error = refusal.message
-    return cleaned
-
-
-def _clean(request: HttpRequest, inbox: Inbox) -> tuple[dict[str, str], dict[str, str], list]:
-    data = {
-        # A line break in a name or subject would break the mail header they go into.
-        "name": " ".join(request.POST.get("name", "").split()),
-        "email": request.POST.get("email", "").strip(),
-        "subject": " ".join(request.POST.get("subject", "").split()),
-        "message": request.POST.get("message", "").strip(),
+def form_context(inbox: Inbox, submission: Submission | None = None) -> dict:
+    """What contact.html needs: the form, filled in again and with errors after a refusal."""
+    if submission is None:
+        return {
+            "inbox": inbox,
+            "data": {},
+            "errors": {},
+            "honeypot": HONEYPOT,
+            "web_fields": web_form.web_form_fields(),
+        }
+    return {
+        "inbox": inbox,
+        "data": submission.data,
+        "errors": submission.errors,
+        "honeypot": HONEYPOT,
+        "web_fields": submission.fields,
     }
-    errors: dict[str, str] = {}
-    if len(data["name"]) > MAX_NAME:
-        errors["name"] = _("Name: at most %(n)s characters.") % {"n": MAX_NAME}
-    try:
-        data["email"] = normalize_email(data["email"], field="email")
-    except InvalidInput:
-        errors["email"] = _("Email: enter a valid email address so we can answer you.")
-    if not data["subject"]:
-        errors["subject"] = _("Subject: say in a few words what it is about.")
-    elif len(data["subject"]) > MAX_SUBJECT:
-        errors["subject"] = _("Subject: at most %(n)s characters.") % {"n": MAX_SUBJECT}
-    if not data["message"]:
-        errors["message"] = _("Message: tell us how we can help.")
-    elif len(data["message"]) > MAX_MESSAGE:
-        errors["message"] = _("Message: at most %(n)s characters.") % {"n": MAX_MESSAGE}
-    files = request.FILES.getlist("attachments")
-    limit = min(inbox.max_attachment_bytes, settings.SERVICELOOP_MAX_ATTACHMENT_BYTES)
-    if len(files) > MAX_FILES:
-        errors["attachments"] = _("Attachments: at most %(n)s files.") % {"n": MAX_FILES}
-    for upload in files:
-        if (upload.size or 0) > limit:
-            errors["attachments"] = _("Attachments: %(name)s is larger than %(limit)s bytes.") % {
-                "name": upload.name,
-                "limit": limit,
-            }
-    return data, errors, files
+
+
+def refusal_status(submission: Submission) -> int:
+    return 429 if submission.outcome == Outcome.RATE_LIMITED else 422
+
+
+def confirmation_url(inbox: Inbox, number: int | None) -> str:
+    """The page that thanks the person and shows the ticket number (if there is one)."""
+    url = reverse("inboxes:contact-sent", args=[inbox.slug])
+    if number is None:
+        return url
+    return "%s?receipt=%s" % (url, signing.dumps([inbox.slug, number], salt=RECEIPT_SALT))
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest, slug: str) -> HttpResponse:
     inbox = queries.contact_inbox(slug)
-    web_fields = _web_form_fields(request)
-    context: dict = {
-        "inbox": inbox,
-        "data": {},
-        "errors": {},
-        "honeypot": HONEYPOT,
-        "web_fields": web_fields,
-    }
     if request.method == "GET":
-        return render(request, "inboxes/contact.html", context)
-    if request.POST.get(HONEYPOT):
-        # Robots fill every field; people never see this one. Look successful, do nothing.
-        return render(request, "inboxes/contact_sent.html", {"inbox": inbox, "number": None})
-    data, errors, files = _clean(request, inbox)
-    custom_fields = _clean_custom_fields(web_fields)
-    errors.update({f.name: f.error for f in web_fields if f.error})
-    context.update(data=data, errors=errors)
-    ip_key = "contact-ip:%s" % _client_ip(request)
-    address_key = "contact-address:%s" % data.get("email", "")
-    if not errors and (
-        _over_limit(ip_key, settings.SERVICELOOP_CONTACT_PER_IP_PER_HOUR)
-        or _over_limit(address_key, settings.SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR)
-    ):
-        errors["form"] = _("Too many messages in a short time; please try again in an hour.")
-        return render(request, "inboxes/contact.html", context, status=429)
-    if errors:
-        return render(request, "inboxes/contact.html", context, status=422)
-    try:
-        received = services.submit_contact_form(
-            inbox=inbox,
-            name=data["name"],
-            email_address=data["email"],
-            subject=data["subject"],
-            message=data["message"],
-            attachments=[
-                (f.name or "attachment", f.content_type or "application/octet-stream", f.read())
-                for f in files
-            ],
-            custom_fields=custom_fields,
-        )
-    except DomainError as error:
-        errors[error.field or "form"] = error.message
-        return render(request, "inboxes/contact.html", context, status=422)
-    inbound = received.inbound
-    if inbound.state != InboundMessage.State.PROCESSED or inbound.ticket is None:
-        # Kept and visible to admins; the person is told it arrived, without a number.
-        return render(request, "inboxes/contact_sent.html", {"inbox": inbox, "number": None})
-    return render(
-        request, "inboxes/contact_sent.html", {"inbox": inbox, "number": inbound.ticket.number}
+        return render(request, "inboxes/contact.html", form_context(inbox))
+    submission = web_form.submit_web_form(
+        inbox=inbox,
+        posted=request.POST,
+        files=request.FILES.getlist("attachments"),
+        client_ip=web_form.client_ip(request),
     )
+    if submission.outcome in (Outcome.SENT, Outcome.HONEYPOT):
+        context = {"inbox": inbox, "number": submission.ticket_number}
+        return render(request, "inboxes/contact_sent.html", context)
+    context = form_context(inbox, submission)
+    context["files_dropped"] = bool(request.FILES)
+    return render(request, "inboxes/contact.html", context, status=refusal_status(submission))
+
+
+@require_GET
+def contact_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    """Where a form posted to the API sends the browser: thanks, and the ticket number."""
+    inbox = queries.contact_inbox(slug)
+    number = None
+    try:
+        receipt_slug, receipt_number = signing.loads(
+            request.GET.get("receipt", ""), salt=RECEIPT_SALT
+        )
+    except (signing.BadSignature, TypeError, ValueError):
+        pass  # no receipt, or not one of ours: thank them without a number
+    else:
+        if receipt_slug == inbox.slug and isinstance(receipt_number, int):
+            number = receipt_number
+    return render(request, "inboxes/contact_sent.html", {"inbox": inbox, "number": number})
 
 
 def embed_snippet(request: HttpRequest, slug: str) -> HttpResponse:
-    """The plain HTML form to paste into another site; it posts to the contact page."""
+    """The plain HTML form to paste into another site; it posts to the web-form API."""
     inbox = queries.contact_inbox(slug)
-    action = request.build_absolute_uri("/contact/%s/" % inbox.slug)
-    context = {
-        "inbox": inbox,
-        "action": action,
-        "honeypot": HONEYPOT,
-        "web_fields": _web_form_fields(request),
-    }
+    action = request.build_absolute_uri(reverse("api-v1:submit_web_form", args=[inbox.slug]))
+    context = {**form_context(inbox), "action": action}
     snippet = render(request, "inboxes/embed.html", context).content.decode()
     return render(request, "inboxes/embed_page.html", {"inbox": inbox, "snippet": snippet})

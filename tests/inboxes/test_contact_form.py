@@ -217,29 +217,28 @@ def test_an_unknown_contact_page_is_not_found(db):
     assert Client().get("/contact/nobody/").status_code == 404
 
 
-def test_the_embed_page_gives_a_snippet_that_posts_to_the_contact_page(inbox):
+def test_the_embed_page_gives_a_snippet_that_posts_to_the_web_form_api(inbox):
     response = Client().get("/contact/support/embed/")
 
     assert response.status_code == 200
     snippet = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.text, re.S)
     assert snippet is not None
-    assert "action=&quot;http://testserver/contact/support/&quot;" in snippet.group(1)
+    assert "action=&quot;http://testserver/api/v1/contact/support&quot;" in snippet.group(1)
+    assert "enctype=&quot;multipart/form-data&quot;" in snippet.group(1)
     assert "csrfmiddlewaretoken" not in snippet.group(1)
     # The live preview is the very same form.
-    assert '<form method="post" action="http://testserver/contact/support/"' in response.text
+    assert '<form method="post" action="http://testserver/api/v1/contact/support"' in response.text
 
 
-def test_a_submission_through_the_embedded_form_opens_a_ticket(inbox):
-    page = Client().get("/contact/support/embed/").text
-    action = re.search(r'<form method="post" action="([^"]+)"', page)
-    assert action is not None
+def test_a_refused_form_says_attached_files_must_be_attached_again(inbox):
+    upload = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4", content_type="application/pdf")
 
-    # Another site's page posts without our cookies or token.
-    response = Client(enforce_csrf_checks=True).post(action.group(1), submission())
+    response = Client().post(CONTACT, {**submission(email=""), "attachments": [upload]})
 
-    assert response.status_code == 200
-    number = Ticket.objects.get().number
-    assert f"#{number}" in response.text
+    assert response.status_code == 422
+    assert "Your files were not kept with the refused form: please attach them again." in (
+        response.text
+    )
 
 
 # --- Custom fields the admin asks on the form ----------------------------------------------
