@@ -1,13 +1,17 @@
-"""Automatic replies (out-of-office, auto-responders) that thread onto a finished ticket.
+"""Automatic replies (out-of-office, auto-responders) to a ticket that waits or is finished.
 
-A person's reply to a solved ticket reopens it, and one to a closed ticket opens a
-follow-up. A machine's reply must do neither: an out-of-office answering the "solved" mail
-would reopen the ticket and put it back in the queue with nothing to do, and on a closed
-ticket it would open a follow-up and acknowledge it to a machine. It is still kept on the
-ticket, as an internal note, so nothing received is hidden from the agents.
+A person's reply to a solved ticket reopens it, one to a closed ticket opens a follow-up,
+and one to a pending or on-hold ticket puts it back in the queue. A machine's reply must do
+none of these: an out-of-office answering the "solved" mail would reopen the ticket with
+nothing to do, on a closed ticket it would open a follow-up and acknowledge it to a
+machine, and on a ticket waiting for the customer it would end the wait though the customer
+has not answered. It is still kept on the ticket, as an internal note, so nothing received
+is hidden from the agents (an out-of-office on a pending ticket tells them why the answer
+is late).
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from serviceloop.inboxes.parsing import ParsedMail
 from serviceloop.tickets import services as tickets
@@ -25,19 +29,27 @@ def _current_ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def note_auto_reply_on_finished_ticket(*, ticket_id: int, mail: ParsedMail) -> Message | None:
-    """Keep a machine's reply on its solved or closed ticket as a note, leaving it as it is.
+# What a customer's reply would change, and an automatic one leaves as it is.
+KEPT_AS_IT_IS = {
+    Status.PENDING: _lazy("It left the ticket pending; nothing was sent in answer."),
+    Status.ON_HOLD: _lazy("It left the ticket on hold; nothing was sent in answer."),
+    Status.SOLVED: _lazy("It left the ticket solved; nothing was sent in answer."),
+    Status.CLOSED: _lazy(
+        "It opened no follow-up to the closed ticket; nothing was sent in answer."
+    ),
+}
 
-    Returns None when the ticket is still being worked on: the reply is then added as the
-    customer's message, as any other.
+
+def note_auto_reply_on_waiting_ticket(*, ticket_id: int, mail: ParsedMail) -> Message | None:
+    """Keep a machine's reply on a pending, on-hold, solved or closed ticket as a note.
+
+    The ticket stays as it is. Returns None when the ticket is new or open: the reply is
+    then added as the customer's message, as any other.
     """
     ticket = _current_ticket(ticket_id)
-    if ticket.status not in (Status.SOLVED, Status.CLOSED):
+    if ticket.status not in KEPT_AS_IT_IS:
         return None
-    if ticket.status == Status.SOLVED:
-        outcome = _("It left the ticket solved; nothing was sent in answer.")
-    else:
-        outcome = _("It opened no follow-up to the closed ticket; nothing was sent in answer.")
+    outcome = KEPT_AS_IT_IS[Status(ticket.status)]
     lines = [
         _("Automatic reply from %(sender)s (%(reason)s). %(outcome)s")
         % {"sender": mail.from_address, "reason": mail.auto_reply_reason, "outcome": outcome},

@@ -493,9 +493,9 @@ def _process(inbound: InboundMessage, lookups: _Lookups, mail: ParsedMail) -> No
     customer = lookups.customer(email=sender, name=mail.from_name)
     ticket_id = None if inbound.via == InboundMessage.Via.WEB else _thread(mail, inbound, customer)
     if ticket_id is not None and mail.auto_reply_reason:
-        note = auto_replies.note_auto_reply_on_finished_ticket(ticket_id=ticket_id, mail=mail)
+        note = auto_replies.note_auto_reply_on_waiting_ticket(ticket_id=ticket_id, mail=mail)
         if note is not None:
-            # Kept on its ticket as a note, which stays solved or closed (see auto_replies).
+            # Kept on its ticket as a note; the ticket stays as it is (see auto_replies).
             processed = InboundMessage.State.PROCESSED
             _finish(inbound, processed, ticket_id=note.ticket_id, ticket_message=note)
             return

@@ -278,3 +278,25 @@ def test_a_person_writing_through_a_mailing_list_still_reopens_the_ticket(inbox,
 
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("waiting", [Status.PENDING, Status.ON_HOLD])
+def test_an_auto_reply_to_a_ticket_waiting_on_the_customer_leaves_it_waiting(inbox, agent, waiting):
+    ticket = receive(inbox, mail(message_id="<order@customer.example>")).ticket
+    answer = tickets.reply_to_ticket(
+        number=ticket.number, agent=agent, body="Which colour did you order?", status=waiting
+    )
+    ours = outbound.queue_reply(message_id=answer.pk)
+    assert ours is not None
+
+    inbound = receive(
+        inbox, out_of_office(answering=ours.message_id, subject="Out of Office: My order")
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.status == waiting
+    note = inbound.ticket_message
+    assert (note.ticket, note.kind) == (ticket, Message.Kind.NOTE)
+    assert "Automatic reply from" in note.body_text
+    assert OUT_OF_OFFICE.splitlines()[0] in note.body_text
