@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "serviceloop.webhooks",
     "serviceloop.portal",
     "serviceloop.customer360",
+    # The project itself: its operator commands (run, demo, check) sit above every app.
+    "serviceloop",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +239,10 @@ SERVICELOOP_MAX_ATTACHMENT_BYTES = int(
 )
 # How long a worker may hold an event delivery before another worker may take it over.
 SERVICELOOP_DELIVERY_LEASE_SECONDS = int(os.environ.get("SERVICELOOP_DELIVERY_LEASE_SECONDS", "60"))
+# Delivered outbox rows and finished task results are deleted after this many days.
+SERVICELOOP_KEEP_FINISHED_WORK_DAYS = int(
+    os.environ.get("SERVICELOOP_KEEP_FINISHED_WORK_DAYS", "14")
+)
 SERVICELOOP_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SERVICELOOP_WEBHOOK_MAX_ATTEMPTS", "8"))
 SERVICELOOP_WEBHOOK_BACKOFF_SECONDS = float(
     os.environ.get("SERVICELOOP_WEBHOOK_BACKOFF_SECONDS", "10")

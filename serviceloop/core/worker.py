@@ -1,7 +1,8 @@
 """`serviceloop worker`: everything that runs outside web requests, in one process.
 
 * the outbox dispatcher: durable event deliveries (see core/outbox.py);
-* the schedule: periodic sweeps such as closing solved tickets;
+* the schedule: periodic sweeps the apps register (core/schedules.py), such as closing
+  solved tickets;
 * the django-tasks worker: the database backend's `db_worker`, or RQ's worker with its
   scheduler when REDIS_URL is set. It runs in the main thread, so its signal handling works.
 
@@ -14,37 +15,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections
 
-from serviceloop.core import outbox
+from serviceloop.core import outbox, schedules
 
 logger = logging.getLogger("serviceloop.worker")
-
-
-@dataclass
-class Schedule:
-    name: str
-    every_seconds: float
-    run: Callable[[], object]
-
-
-def schedules() -> list[Schedule]:
-    from serviceloop.inboxes.imap import poll_imap_inboxes
-    from serviceloop.inboxes.outbound import send_due_outbound_messages
-    from serviceloop.tickets.services import close_solved_tickets
-    from serviceloop.webhooks.services import retry_due_webhook_deliveries
-
-    return [
-        Schedule("close solved tickets", 300, close_solved_tickets),
-        Schedule("retry due webhook deliveries", 30, retry_due_webhook_deliveries),
-        Schedule("send due outbound email", 30, send_due_outbound_messages),
-        Schedule("poll IMAP inboxes", settings.SERVICELOOP_IMAP_POLL_SECONDS, poll_imap_inboxes),
-    ]
 
 
 def worker_id() -> str:
@@ -66,10 +44,10 @@ def _dispatch_forever(stop: threading.Event, interval: float) -> None:
 
 
 def _schedule_forever(stop: threading.Event) -> None:
-    due = dict.fromkeys((s.name for s in schedules()), 0.0)
+    due: dict[str, float] = {}
     while not stop.is_set():
-        for schedule in schedules():
-            if time.monotonic() >= due[schedule.name]:
+        for schedule in schedules.registered():
+            if time.monotonic() >= due.get(schedule.name, 0.0):
                 try:
                     schedule.run()
                 except Exception:

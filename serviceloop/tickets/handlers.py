@@ -2,6 +2,7 @@
 
 from serviceloop.accounts.events import AgentAvailabilityChanged
 from serviceloop.accounts.models import Team
+from serviceloop.core import schedules
 from serviceloop.core.events import subscribe
 from serviceloop.customers.events import CustomerMergeUndone, CustomersMerged
 from serviceloop.customers.models import CustomerMerge
@@ -66,3 +67,6 @@ def route_when_capacity_frees_on_reassign(event: TicketAssigned) -> None:
 def route_when_agent_becomes_available(event: AgentAvailabilityChanged) -> None:
     if not event.is_away:
         _route_for_agent(event.agent_id)
+
+
+schedules.register("close solved tickets", 300, services.close_solved_tickets)

@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from serviceloop.core import schedules
 from serviceloop.core.events import DomainEvent, subscribe_all_durably
 from serviceloop.webhooks import services
 from serviceloop.webhooks.models import Webhook
@@ -22,3 +23,7 @@ def deliver_to_webhooks(event: DomainEvent) -> None:
     # Deliveries are rows first; a send lost between commit and enqueue is found again by
     # the scheduled `retry_due_webhook_deliveries` sweep.
     transaction.on_commit(enqueue)
+
+
+# Finds deliveries whose send was lost (a crash between commit and enqueue, a killed worker).
+schedules.register("retry due webhook deliveries", 30, services.retry_due_webhook_deliveries)
