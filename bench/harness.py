@@ -239,7 +239,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        # The same command and options as serviceloop/core/management/commands/run.py.
+        # The same command and options as serviceloop/management/commands/run.py.
         return [
             sys.executable,
             "-m",
