@@ -18,13 +18,15 @@ from contextvars import ContextVar
 
 from django.db import connection, models
 
-_open_blocks: ContextVar[tuple[list[models.Model], ...]] = ContextVar("batched_inserts", default=())
+# A row, and whether a row already there with the same unique key makes it unneeded.
+_Pending = tuple[models.Model, bool]
+_open_blocks: ContextVar[tuple[list[_Pending], ...]] = ContextVar("batched_inserts", default=())
 
 
 @contextmanager
 def batched_inserts() -> Iterator[None]:
     """Collect `insert_later` rows in this block; write them when the outermost block ends."""
-    rows: list[models.Model] = []
+    rows: list[_Pending] = []
     token = _open_blocks.set((*_open_blocks.get(), rows))
     try:
         yield
@@ -37,22 +39,26 @@ def batched_inserts() -> Iterator[None]:
         _write(rows)
 
 
-def insert_later(rows: Iterable[models.Model]) -> None:
-    """Insert these new rows now, or at the end of the open `batched_inserts()` block."""
+def insert_later(rows: Iterable[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert these new rows now, or at the end of the open `batched_inserts()` block.
+
+    `ignore_conflicts`: a row whose unique key is taken already is skipped, not an error.
+    """
+    pending = [(row, ignore_conflicts) for row in rows]
     open_blocks = _open_blocks.get()
     if open_blocks:
-        open_blocks[-1].extend(rows)
+        open_blocks[-1].extend(pending)
     else:
-        _write(list(rows))
+        _write(pending)
 
 
-def _write(rows: list[models.Model]) -> None:
+def _write(rows: list[_Pending]) -> None:
     if not rows:
         return
     if not connection.in_atomic_block:
         raise RuntimeError("batched rows must be written inside the service's transaction")
-    by_model: dict[type[models.Model], list[models.Model]] = {}
-    for row in rows:
-        by_model.setdefault(type(row), []).append(row)
-    for model, model_rows in by_model.items():
-        model._default_manager.bulk_create(model_rows)
+    by_kind: dict[tuple[type[models.Model], bool], list[models.Model]] = {}
+    for row, ignore_conflicts in rows:
+        by_kind.setdefault((type(row), ignore_conflicts), []).append(row)
+    for (model, ignore_conflicts), model_rows in by_kind.items():
+        model._default_manager.bulk_create(model_rows, ignore_conflicts=ignore_conflicts)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from serviceloop.accounts.models import Team, User
 from serviceloop.accounts.services import require_settings_access
 from serviceloop.core import clock
+from serviceloop.core.batching import insert_later
 from serviceloop.core.errors import Conflict, DomainError, InvalidInput, ObjectNotFound
 from serviceloop.core.models import CustomFieldDefinition
 from serviceloop.core.transactions import unit_of_work
@@ -252,10 +253,10 @@ def import_raw_emails(
     """Store and process a batch of messages from a source that keeps them (an import).
 
     One transaction for the batch: each message's raw bytes are stored (in a savepoint)
-    before it is parsed, and parsed and threaded in a savepoint of its own, so a message
-    that fails is kept as failed without touching the others. A crash before the commit
-    loses only this batch, whose messages are still in the source; running the import
-    again stores them, and skips those an earlier run committed. The batch's event log and
+    before it is parsed, then parsed and threaded (`_process_new`), and a message that
+    fails is kept as failed without touching the others. A crash before the commit loses
+    only this batch, whose messages are still in the source; running the import again
+    stores them, and skips those an earlier run committed. The batch's event log and
     outbox rows are written together at its end. `parsed`, when given, is what
     `parse_message` made of each of `raws`, in order (parsed ahead, in another process).
     """
@@ -264,22 +265,88 @@ def import_raw_emails(
     if len(mails) != len(raws):
         raise ValueError("parsed must hold one ParsedMail per raw message")
     stored = _store_raw_emails(inbox=inbox, raws=raws, via=via)
-    lookups = _Lookups()
-    lookups.look_up_senders([r.inbound.from_address for r in stored if r.outcome == "new"])
+    # Stored just now in this transaction: nobody else can see these, let alone process
+    # them, so they need neither a lock nor a second read.
+    _process_new(
+        [
+            (received.inbound, mail)
+            for received, mail in zip(stored, mails, strict=True)
+            if received.outcome == "new"
+        ]
+    )
     results = []
-    for received, mail in zip(stored, mails, strict=True):
+    for received in stored:
         inbound = received.inbound
         if received.outcome == "new":
-            # Stored just now in this transaction: nobody else can see it, let alone
-            # process it, so it needs neither a lock nor a second read.
-            state = _process_or_record_failure(inbound, lookups, mail)
-            outcome = "failed" if state == InboundMessage.State.FAILED else "imported"
-            received = Received(inbound, outcome)
+            failed = inbound.state == InboundMessage.State.FAILED
+            received = Received(inbound, "failed" if failed else "imported")
         elif inbound.state == InboundMessage.State.RECEIVED:
             # Stored by a run that died before processing it.
             inbound.state = process_inbound(inbound_id=inbound.pk)
         results.append(received)
     return results
+
+
+# What processing sets on a stored message in memory, read again after a rolled-back pass.
+_PROCESSING_FIELDS = [
+    "message_id", "from_address", "subject", "is_automatic", "state", "processed_at",
+    "error", "ticket", "ticket_message",
+]  # fmt: skip
+
+
+def _process_new(pending: list[tuple[InboundMessage, ParsedMail | None]]) -> None:
+    """Process messages stored just now, without a savepoint per message while none fails.
+
+    Most batches hold no message that fails, and a savepoint costs two statements: the
+    messages are processed in one savepoint together. When one fails, that run is rolled
+    back; the messages before it are processed again together, the failing one alone in a
+    savepoint of its own (kept as failed), and the rest as before. The outcome is the
+    same as one savepoint per message.
+    """
+    inbounds = [inbound for inbound, _mail in pending]
+    mails = [mail or parse_message(bytes(inbound.raw)) for inbound, mail in pending]
+    senders = [inbound.from_address for inbound in inbounds]
+    lookups = _Lookups()
+    lookups.look_up_senders(senders)
+    start = 0
+    while start < len(inbounds):
+        failing = _process_together(inbounds, mails, start, len(inbounds), lookups)
+        if failing is None:
+            return
+        # The run was rolled back: what processing set in memory is stale, and so is what
+        # the look-ups learnt from it.
+        for inbound in inbounds[start : failing + 1]:
+            inbound.refresh_from_db(fields=_PROCESSING_FIELDS)
+        lookups = _Lookups()
+        lookups.look_up_senders(senders)
+        if _process_together(inbounds, mails, start, failing, lookups) is not None:
+            # Not the same outcome twice: leave nothing to chance, one savepoint each.
+            for inbound, mail in zip(inbounds[start:], mails[start:], strict=True):
+                inbound.refresh_from_db(fields=_PROCESSING_FIELDS)
+                _process_or_record_failure(inbound, lookups, mail)
+            return
+        _process_or_record_failure(inbounds[failing], lookups, mails[failing])
+        start = failing + 1
+
+
+def _process_together(
+    inbounds: list[InboundMessage],
+    mails: list[ParsedMail],
+    start: int,
+    stop: int,
+    lookups: "_Lookups",
+) -> int | None:
+    """Process messages [start, stop) in one savepoint; the index of one that failed, or None."""
+    index = start
+    try:
+        with unit_of_work(savepoint=True):
+            for index in range(start, stop):
+                _process(inbounds[index], lookups, mails[index])
+                lookups.processed(inbounds[index])
+    except Exception as error:
+        logger.info("Message %s of the batch failed (%r); it is done on its own", index, error)
+        return index
+    return None
 
 
 def _store_raw_emails(*, inbox: Inbox | None, raws: list[bytes], via: str) -> list[Received]:
@@ -534,10 +601,9 @@ def _process(inbound: InboundMessage, lookups: _Lookups, mail: ParsedMail) -> No
         is_new_ticket = message.ticket_id != ticket_id and message.ticket.messages.count() == 1
         landed, message_id = message.ticket, message.pk
     if inbox is not None:
-        # The first inbox a ticket came in through stays its inbox.
-        InboxTicket.objects.bulk_create(
-            [InboxTicket(ticket=landed, inbox=inbox)], ignore_conflicts=True
-        )
+        # The first inbox a ticket came in through stays its inbox. Nothing processing
+        # mail reads it, so it is written with the batch's event rows.
+        insert_later([InboxTicket(ticket=landed, inbox=inbox)], ignore_conflicts=True)
     _add_followers(landed, mail, customer, lookups)
     if dropped:
         tickets.add_system_note(ticket_id=landed.pk, body=_dropped_note(dropped, inbox))

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from serviceloop.core.models import EventDelivery
 from serviceloop.inboxes import mail_sources, services
 from serviceloop.inboxes.models import InboundMessage
 from serviceloop.inboxes.parsing import parse_message
-from serviceloop.tickets.models import Message
+from serviceloop.tickets.models import Message, Ticket
 from tests.inboxes.helpers import mail, make_inbox
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,34 @@ def test_a_batch_parsed_ahead_imports_like_one_parsed_in_place():
     )
     assert first.ticket_id == reply.ticket_id is not None
     assert first.ticket.subject == "Scratched table"
+
+
+def test_a_failure_mid_batch_leaves_every_other_message_processed_once():
+    inbox = make_inbox()
+    raws = [
+        mail(message_id="<m1@customer.example>", subject="Lamp arrived broken"),
+        mail(message_id="<m2@customer.example>", in_reply_to="<m1@customer.example>"),
+        mail(message_id="<m3@customer.example>", sender="eve@not_a_domain"),
+        mail(message_id="<m4@customer.example>", subject="Invoice wrong", sender="bo@x.example"),
+        mail(message_id="<m5@customer.example>", sender="cy@not_a_domain"),
+        mail(message_id="<m6@customer.example>", in_reply_to="<m4@customer.example>"),
+    ]
+
+    outcomes = import_batch(inbox, raws)
+
+    assert outcomes == ["imported", "imported", "failed", "imported", "failed", "imported"]
+    tickets = Ticket.objects.order_by("id")
+    assert [t.subject for t in tickets] == ["Lamp arrived broken", "Invoice wrong"]
+    for ticket in tickets:
+        assert ticket.messages.count() == 2
+        kinds = list(ticket.events.values_list("kind", flat=True))
+        assert (kinds.count("created"), kinds.count("message")) == (1, 2)
+    created = EventDelivery.objects.filter(event_name="ticket.created")
+    assert sorted({d.payload["ticket_id"] for d in created}) == [t.pk for t in tickets]
+    assert created.count() == 2 * len({d.handler for d in created})
+    failed = InboundMessage.objects.filter(state="failed")
+    assert sorted(failed.values_list("message_id", flat=True)) == [
+        "<m3@customer.example>",
+        "<m5@customer.example>",
+    ]
+    assert all(f.ticket_id is None for f in failed)
