@@ -31,6 +31,15 @@ def _media_in_tmp(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+    # Pages link static files; tests do not run collectstatic, so skip the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _cache_of_its_own(settings) -> None:  # type: ignore[no-untyped-def]
     # With REDIS_URL the cache is one Redis shared by parallel test processes; a key prefix
     # per test keeps rate-limit counters and presence of one test out of another.

@@ -96,14 +96,6 @@ def ticket_page(agent, ticket: Ticket) -> str:  # type: ignore[no-untyped-def]
     return response.text
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.mark.slow
 def test_an_out_of_office_over_smtp_leaves_the_solved_ticket_solved_and_is_not_answered(
     our_smtpd, customers_mail_server, agent, deliver_events

@@ -19,15 +19,6 @@ pytestmark = pytest.mark.django_db
 CONTACT = "/contact/support/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    # The 404 page links static files; tests do not run collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def inbox() -> Inbox:
     return make_inbox(name="Shop Support")

@@ -31,14 +31,6 @@ HTMX = {"HX-Request": "true"}
 SECURITIES = [Inbox.ImapSecurity.SSL, Inbox.ImapSecurity.STARTTLS]
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def certificate(tmp_path: Path) -> Certificate:
     return self_signed_certificate(tmp_path)

@@ -24,14 +24,6 @@ HTMX = {"HX-Request": "true"}
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp-password"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def admin_client() -> Client:
     client = Client()

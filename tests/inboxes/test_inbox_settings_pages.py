@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    # Pages link static files; tests do not run collectstatic, so skip the manifest.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def signed_in(role: str) -> Client:
     client = Client()
     client.force_login(AgentFactory(role=role))

@@ -29,14 +29,6 @@ BROWSER = {
 SCRIPT = {"Accept": "application/json", "Origin": "https://www.lamps.example"}
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def inbox() -> Inbox:
     return make_inbox(name="Shop Support")

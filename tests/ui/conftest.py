@@ -11,15 +11,6 @@ from serviceloop.portal.views import SESSION_KEY
 from tests.customers.factories import CustomerFactory
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:
-    # Pages link static files; tests do not run collectstatic, so skip the manifest.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def client_for(db) -> Callable[..., Client]:
     def make(user: User | None, *, csrf: bool = False) -> Client:

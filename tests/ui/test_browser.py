@@ -90,11 +90,7 @@ def _portal_sign_in(page, base: str, email: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_agent_works_a_ticket_and_customer_follows_in_the_portal(live_server, browser, settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def test_agent_works_a_ticket_and_customer_follows_in_the_portal(live_server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     agent = AgentFactory(username="maria", first_name="Maria", last_name="Lopez", role=Role.AGENT)
     team = TeamFactory(name="Billing")
