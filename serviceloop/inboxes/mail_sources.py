@@ -53,6 +53,27 @@ def raw_messages(path: Path) -> Iterator[tuple[str, bytes]]:
             box.close()
 
 
+# A batch ends at this many bytes of mail too: an import holds a batch and the next one,
+# each raw and parsed, so fifty messages with big attachments must not make gigabytes.
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+
+
+def batches(
+    raws: Iterable[bytes], *, max_count: int, max_bytes: int = MAX_BATCH_BYTES
+) -> Iterator[list[bytes]]:
+    """Group messages into batches of at most `max_count` messages and about `max_bytes`."""
+    batch: list[bytes] = []
+    size = 0
+    for raw in raws:
+        batch.append(raw)
+        size += len(raw)
+        if len(batch) >= max_count or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def parse_all(raws: list[bytes]) -> list[ParsedMail]:
     return [parse_message(raw) for raw in raws]
 

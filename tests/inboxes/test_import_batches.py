@@ -142,3 +142,17 @@ def test_a_failure_mid_batch_leaves_every_other_message_processed_once():
         "<m5@customer.example>",
     ]
     assert all(f.ticket_id is None for f in failed)
+
+
+def test_a_batch_ends_at_its_message_count_or_its_size_whichever_comes_first():
+    raws = [b"x" * 10, b"y" * 10, b"z" * 30, b"w" * 5, b"v" * 5]
+
+    assert list(mail_sources.batches(iter(raws), max_count=2, max_bytes=1000)) == [
+        raws[0:2],
+        raws[2:4],
+        raws[4:],
+    ]
+    assert list(mail_sources.batches(iter(raws), max_count=50, max_bytes=25)) == [
+        raws[0:3],
+        raws[3:],
+    ]

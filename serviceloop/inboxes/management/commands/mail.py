@@ -1,4 +1,3 @@
-import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,8 @@ class Command(BaseCommand):
             "--batch",
             type=int,
             default=50,
-            help="messages stored per transaction (default 50); a crash loses at most one "
-            "batch, which the next run imports",
+            help="messages stored per transaction (default 50; a batch also ends at 32 MiB "
+            "of mail); a crash loses at most one batch, which the next run imports",
         )
         reprocess = actions.add_parser(
             "reprocess", help="Run stored messages that made no ticket message through again."
@@ -68,7 +67,7 @@ class Command(BaseCommand):
                 file=sys.stderr,
             )
             source = (raw for _name, raw in mail_sources.raw_messages(path))
-            batches = iter(lambda: list(itertools.islice(source, options["batch"])), [])
+            batches = mail_sources.batches(source, max_count=options["batch"])
             for batch, parsed in mail_sources.parsed_ahead(batches):
                 for result in services.import_raw_emails(
                     inbox=inbox, raws=batch, via=InboundMessage.Via.IMPORT, parsed=parsed
