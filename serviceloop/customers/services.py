@@ -74,6 +74,45 @@ def find_or_create_customer(
         return found
 
 
+def create_senders(*, names: dict[str, str], known: queries.KnownCustomers) -> None:
+    """Create at once the customers behind new sender addresses, e.g. a mail import batch's.
+
+    `names` maps normalized addresses to display names; those `known` has already are left
+    alone, and the new customers are added to `known`. Three statements for any number of
+    new senders, where `find_or_create_customer` takes four or five each. Safe when
+    another process creates one of them at the same time: its customer is kept and ours
+    removed, as `find_or_create_customer` would have done.
+    """
+    new = {address: name for address, name in names.items() if address not in known.by_address}
+    if not new:
+        return
+    organizations = known.organization_by_domain
+    for domain in {email_domain(address) for address in new} - set(organizations):
+        organizations[domain] = queries.organization_for_domain(domain)
+    created = Customer.objects.bulk_create(
+        Customer(
+            name=name.strip()[:200],
+            email=address,
+            organization=organizations[email_domain(address)],
+        )
+        for address, name in new.items()
+    )
+    Identity.objects.bulk_create(
+        [Identity(customer=c, kind=Identity.Kind.EMAIL, value=c.email) for c in created],
+        ignore_conflicts=True,
+    )
+    owners = dict(
+        Identity.objects.filter(kind=Identity.Kind.EMAIL, value__in=sorted(new)).values_list(
+            "value", "customer_id"
+        )
+    )
+    beaten = [c for c in created if owners.get(c.email) != c.pk]
+    if beaten:
+        Customer.objects.filter(pk__in=[c.pk for c in beaten]).delete()
+        known.by_address.update(queries.customers_with_emails(c.email for c in beaten).by_address)
+    known.by_address.update({c.email: c for c in created if owners.get(c.email) == c.pk})
+
+
 @transaction.atomic
 def create_customer(
     *,

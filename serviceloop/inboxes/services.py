@@ -30,7 +30,7 @@ from serviceloop.core.transactions import unit_of_work
 from serviceloop.customers.models import Customer
 from serviceloop.customers.normalize import normalize_email
 from serviceloop.customers.queries import KnownCustomers, customers_with_emails
-from serviceloop.customers.services import find_or_create_customer
+from serviceloop.customers.services import create_senders, find_or_create_customer
 from serviceloop.inboxes import auto_replies, outbound, tls
 from serviceloop.inboxes.models import InboundMessage, Inbox, InboxTicket, OutboundMessage
 from serviceloop.inboxes.parsing import (
@@ -307,7 +307,7 @@ def _process_new(pending: list[tuple[InboundMessage, ParsedMail | None]]) -> Non
     mails = [mail or parse_message(bytes(inbound.raw)) for inbound, mail in pending]
     senders = [inbound.from_address for inbound in inbounds]
     lookups = _Lookups()
-    lookups.look_up_senders(senders)
+    lookups.look_up_senders(senders, mails)
     start = 0
     while start < len(inbounds):
         failing = _process_together(inbounds, mails, start, len(inbounds), lookups)
@@ -437,8 +437,12 @@ class _Lookups:
             self._our_addresses = set(Inbox.objects.values_list("address", flat=True))
         return self._our_addresses
 
-    def look_up_senders(self, senders: list[str]) -> None:
-        """Read the customers and recent mail of a batch's senders: two queries in all."""
+    def look_up_senders(self, senders: list[str], mails: list[ParsedMail] | None = None) -> None:
+        """Read the customers and recent mail of a batch's senders: two queries in all.
+
+        With the batch's parsed `mails`, the senders nobody has yet are created as
+        customers too, together (bounces make no customer; they attach to a ticket).
+        """
         if not senders:
             return
         addresses = set()
@@ -447,7 +451,16 @@ class _Lookups:
                 addresses.add(normalize_email(sender))
             except InvalidInput:
                 continue  # processing will say what is wrong with it
-        self.customers = customers_with_emails(addresses)
+        names: dict[str, str] = {}
+        for mail in mails or []:
+            if mail.bounce is None and mail.from_address:
+                try:
+                    names.setdefault(normalize_email(mail.from_address), mail.from_name)
+                except InvalidInput:
+                    continue
+        self.customers = customers_with_emails(addresses | set(names))
+        if names:
+            create_senders(names=names, known=self.customers)
         self.processed_last_hour = dict.fromkeys(senders, 0)
         recent = (
             InboundMessage.objects.filter(

@@ -9,6 +9,7 @@ from serviceloop.customers.models import Customer, CustomerMerge, Identity
 from serviceloop.customers.services import (
     add_identity,
     create_organization,
+    create_senders,
     find_or_create_customer,
     merge_customers,
     undo_customer_merge,
@@ -64,6 +65,35 @@ def test_a_new_customer_joins_the_organization_of_their_email_domain(admin):
     customer = find_or_create_customer(email="ops@ACME.example")
 
     assert customer.organization == acme
+
+
+def test_new_senders_are_created_together_with_their_organizations(admin):
+    acme = create_organization(actor=admin, name="Acme", email_domains=["acme.example"])
+    existing = find_or_create_customer(email="kim@shop.example", name="Kim")
+    names = {"kim@shop.example": "Kim Park", "ops@acme.example": "Ops", "li@mail.example": "Li"}
+    known = queries.customers_with_emails(names)
+
+    create_senders(names=names, known=known)
+
+    assert known.by_address["kim@shop.example"] == existing
+    ops, li = known.by_address["ops@acme.example"], known.by_address["li@mail.example"]
+    assert (ops.name, ops.organization, li.name, li.organization) == ("Ops", acme, "Li", None)
+    assert find_or_create_customer(email="OPS@acme.example") == ops
+    assert Customer.objects.count() == 3
+
+
+def test_a_sender_created_meanwhile_by_someone_else_is_theirs_not_a_second_customer(db):
+    names = {"sam@shop.example": "Sam", "eve@shop.example": "Eve"}
+    known = queries.customers_with_emails(names)
+    # Another process creates Sam after the look-up, before our insert.
+    theirs = find_or_create_customer(email="sam@shop.example", name="Sam (theirs)")
+
+    create_senders(names=names, known=known)
+
+    assert known.by_address["sam@shop.example"] == theirs
+    assert known.by_address["eve@shop.example"].name == "Eve"
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["Eve", "Sam (theirs)"]
+    assert Identity.objects.filter(value="sam@shop.example").get().customer == theirs
 
 
 def test_a_customer_from_an_unknown_domain_has_no_organization(admin):

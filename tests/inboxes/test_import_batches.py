@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from serviceloop.core.models import EventDelivery
+from serviceloop.customers.models import Customer
 from serviceloop.inboxes import mail_sources, services
 from serviceloop.inboxes.models import InboundMessage
 from serviceloop.inboxes.parsing import parse_message
@@ -156,3 +157,18 @@ def test_a_batch_ends_at_its_message_count_or_its_size_whichever_comes_first():
         raws[0:3],
         raws[3:],
     ]
+
+
+def test_a_batch_makes_one_customer_per_new_sender_named_by_their_mail():
+    inbox = make_inbox()
+    raws = [
+        mail(sender="Nia Cole <nia@shop.example>", subject="Where is my parcel?"),
+        mail(sender="nia@SHOP.example", subject="Also: wrong size"),
+        mail(sender="Raj <raj@other.example>", subject="Refund please"),
+    ]
+
+    import_batch(inbox, raws)
+
+    customers = {c.email: c.name for c in Customer.objects.all()}
+    assert customers == {"nia@shop.example": "Nia Cole", "raj@other.example": "Raj"}
+    assert Ticket.objects.filter(requester__email="nia@shop.example").count() == 2
