@@ -119,7 +119,8 @@ def _reopen_solved_parent(parent_id: int, *, request_id: str, at: datetime) -> N
     The system reopens it, as part of the same change; a closed parent stays closed.
     """
     parent = (
-        Ticket.objects.select_for_update()
+        # Lock only the ticket row: its custom status may be NULL (an outer join).
+        Ticket.objects.select_for_update(of=("self",))
         .filter(pk=parent_id, status=Status.SOLVED)
         .select_related("custom_status")
         .first()
