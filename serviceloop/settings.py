@@ -122,13 +122,14 @@ if os.environ.get("DATABASE_URL"):
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "SERVICELOOP_DATABASE_POOL", False
+        "SERVICELOOP_DATABASE_POOL", True
     ):
-        # Opt-in. Under ASGI every request may run in another thread, so persistent
-        # per-thread connections pile up under load until PostgreSQL refuses clients; a
-        # pool per web process hands each request a connection and takes it back. Not for
-        # `serviceloop worker` (cli.py turns it off): RQ forks per job, and a forked child
-        # must not share the parent's pooled sockets.
+        # The web server's default. Under ASGI every request may run in another thread, so
+        # persistent per-thread connections pile up under load until PostgreSQL refuses
+        # clients; a pool per process hands each request a connection and takes it back.
+        # cli.py turns it off for `serviceloop worker`, always (RQ forks per job, and a
+        # forked child must not share the parent's pooled sockets), and by default for the
+        # other commands, which use the database from one thread.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),

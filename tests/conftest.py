@@ -18,11 +18,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     """Keep a SQLite test database in a file, as in production, so worker processes can open it.
 
     Django would otherwise test SQLite in memory, which no second process can see.
+
+    On PostgreSQL the test process runs without the web server's connection pool. It is no
+    web server: the test client keeps one connection open across requests, so the pool would
+    not be exercised per request anyway. It is also a worker (`run_worker_burst` runs RQ
+    here, which forks per job and must not share pooled sockets), and under pytest-django a
+    pool outlives what Django's test set-up expects: the test database is created without
+    closing a pool opened before it, and cannot be dropped while a thread still holds a
+    pooled connection. Which processes get a pool is tested in tests/core/test_database_pool.py.
     """
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         path = tmp_path_factory.mktemp("database") / "test.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(path)
+    database.get("OPTIONS", {}).pop("pool", None)
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import close_old_connections
 
@@ -72,8 +73,31 @@ def start_background_threads(
     return threads
 
 
+def _refuse_a_pool_across_forks() -> None:
+    """Refuse to run RQ, which forks a child per job, in a process with a connection pool.
+
+    A pool belongs to the whole process, so a forked child takes the parent's idle pooled
+    sockets, and both processes then talk over them at once: one reads the other's results
+    ("the last operation didn't produce records"), or waits for an answer the other took.
+    `serviceloop worker` never has a pool (cli.py); this stops other ways in, such as
+    `django-admin worker` with the web server's settings.
+    """
+    pooled = [
+        alias
+        for alias, database in settings.DATABASES.items()
+        if database.get("OPTIONS", {}).get("pool")
+    ]
+    if settings.REDIS_URL and pooled:
+        raise ImproperlyConfigured(
+            "The worker forks a process per task, so it must not use a database connection "
+            "pool (DATABASES[%r] has one). Start it with `serviceloop worker`, or set "
+            "SERVICELOOP_DATABASE_POOL=false." % pooled[0]
+        )
+
+
 def run_worker(*, interval: float = 0.5, burst: bool = False) -> None:
     """Run the worker until interrupted; `burst` does all due work once, then returns."""
+    _refuse_a_pool_across_forks()
     if burst:
         outbox.deliver_pending(worker_id=worker_id())
         run_task_worker(burst=True)

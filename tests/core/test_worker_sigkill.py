@@ -33,6 +33,9 @@ def test_a_worker_killed_mid_delivery_loses_no_event(admin, tmp_path):
         # A sender holds a delivery for the POST timeout plus the lease: 3 s here.
         SERVICELOOP_DELIVERY_LEASE_SECONDS="1",
         SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS="2",
+        # Exported for the web server, the pool must still not reach the worker: RQ's forked
+        # children would share its sockets, and a delivery would hang or fail at random.
+        SERVICELOOP_DATABASE_POOL="true",
     )
     logs = [tmp_path / "first-worker.log", tmp_path / "second-worker.log"]
     with webhook_receiver(delay=0.6) as receiver:
