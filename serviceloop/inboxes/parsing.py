@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from serviceloop.inboxes.quoting import fold_quoted_text
+from serviceloop.inboxes.quoting import read_reply
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class ParsedMail:
     date: str = ""
     text: str = ""
     new_text: str = ""
+    # Whose mail the text quotes (its attribution line's address), or "".
+    quoted_from: str = ""
     html: str = ""
     attachments: list[ParsedAttachment] = field(default_factory=list)
     # Why no automatic mail may answer this message ("" when one may).
@@ -535,5 +537,6 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not text and markup:
         text = html_to_text(markup)
     parsed.text = text.strip()[:MAX_TEXT_CHARS]
-    parsed.new_text = fold_quoted_text(parsed.text)
+    reply = read_reply(parsed.text)
+    parsed.new_text, parsed.quoted_from = reply.new_text, reply.quoted_from
     return parsed

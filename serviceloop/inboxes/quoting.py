@@ -8,6 +8,7 @@ here too. The full text is always kept next to the new text.
 """
 
 import re
+from dataclasses import dataclass
 
 from mailparser_reply import EmailReplyParser
 
@@ -34,14 +35,30 @@ def _drop_trailing_quote(text: str) -> str:
     return "\n".join(lines[:end]).rstrip()
 
 
-def fold_quoted_text(text: str) -> str:
-    """The new part of a message: no quoted history, no signature. Never empty if text isn't."""
+@dataclass(frozen=True)
+class Reply:
+    # What the sender just wrote: no quoted history, no signature.
+    new_text: str
+    # The address in the attribution of the message it quotes ("On ..., ann@x wrote:",
+    # Outlook's "From: Ann <ann@x>"), or "": whose mail this answers.
+    quoted_from: str = ""
+
+
+_ADDRESS_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def read_reply(text: str) -> Reply:
+    """Split a message's text into what is new and whose mail it quotes."""
     if not text.strip():
-        return ""
+        return Reply("")
     head, tail = text[:MAX_FOLD_CHARS], text[MAX_FOLD_CHARS:]
+    quoted_from = ""
     try:
         message = _parser.read(head)
         new = message.replies[0].body if message.replies else head
+        if len(message.replies) > 1:
+            found = _ADDRESS_RE.search(message.replies[1].headers or "")
+            quoted_from = found.group(0).lower() if found else ""
     except Exception:
         new = head
     new = _drop_trailing_quote(new)
@@ -51,5 +68,5 @@ def fold_quoted_text(text: str) -> str:
     new = new.strip()
     if not new:
         # Everything was quoted or signature (a bare forward): show it all.
-        return (head + tail).strip()
-    return new
+        return Reply((head + tail).strip(), quoted_from)
+    return Reply(new, quoted_from)

@@ -708,8 +708,9 @@ def _ticket_by_subject(
     """The ticket a subject-only reply ("Re: <subject>", no threading headers) continues.
 
     Only a subject with a reply prefix counts: the same subject written anew is a new
-    request. The sender's own tickets come first; then, for a company domain (not a public
-    mail provider), a colleague's ticket at the same company.
+    request. The conversation of the mail it quotes comes first; then the sender's own
+    request with that subject; then the latest such conversation they wrote in or, for a
+    company domain (not a public mail provider), a colleague's at the same company.
     """
     inbox = inbound.inbox
     days = inbox.thread_by_subject_days if inbox is not None else 0
@@ -723,22 +724,50 @@ def _ticket_by_subject(
         duplicate_of__isnull=True,
     ).exclude(pk=inbound.pk)
     domain = _domain(mail.from_address)
-    searches = [Q(from_address=mail.from_address)]
-    if domain not in PUBLIC_MAIL_DOMAINS:
-        searches.append(Q(from_address__endswith="@" + domain))
-    for search in searches:
-        candidates = earlier.filter(search).order_by("-received_at", "-id")
-        for row in candidates.only("subject", "from_address", "ticket_id")[:200]:
-            if row.ticket_id is None or normalize_subject(row.subject) != subject:
-                continue
-            ticket = Ticket.objects.select_related("requester").filter(id=row.ticket_id).first()
-            if ticket is None:
-                continue
-            # A colleague joins only a ticket of their own company.
-            if row.from_address == mail.from_address or _may_write_to(customer, ticket):
-                return ticket
-            if _domain(ticket.requester.email) == domain:
-                return ticket
+    company = domain not in PUBLIC_MAIL_DOMAINS
+    # The mail the reply quotes ("On ..., ines@acme.example wrote:") names whose
+    # conversation it continues: the sender's own, or a colleague's at the same company.
+    quoted = mail.quoted_from
+    if quoted and (quoted == mail.from_address or (company and _domain(quoted) == domain)):
+        ticket = _latest_ticket_with_subject(earlier.filter(from_address=quoted), subject)
+        if ticket is not None and _may_join(ticket, mail, customer, domain, quoted):
+            return ticket
+    # Otherwise a request of the sender's own with this subject; failing that, the latest
+    # such conversation at their company (one they wrote in, or a colleague's).
+    search = Q(from_address=mail.from_address)
+    if company:
+        search |= Q(from_address__endswith="@" + domain)
+    latest: Ticket | None = None
+    for row in (
+        earlier.filter(search)
+        .order_by("-received_at", "-id")
+        .only("subject", "from_address", "ticket_id")[:200]
+    ):
+        if row.ticket_id is None or normalize_subject(row.subject) != subject:
+            continue
+        ticket = Ticket.objects.select_related("requester").filter(id=row.ticket_id).first()
+        if ticket is None or not _may_join(ticket, mail, customer, domain, row.from_address):
+            continue
+        if ticket.requester_id == customer.pk:
+            return ticket
+        latest = latest or ticket
+    return latest
+
+
+def _latest_ticket_with_subject(rows: Any, subject: str) -> Ticket | None:
+    for row in rows.order_by("-received_at", "-id").only("subject", "ticket_id")[:200]:
+        if row.ticket_id is not None and normalize_subject(row.subject) == subject:
+            return Ticket.objects.select_related("requester").filter(id=row.ticket_id).first()
+    return None
+
+
+def _may_join(
+    ticket: Ticket, mail: ParsedMail, customer: Customer, domain: str, written_by: str
+) -> bool:
+    """A subject-only reply joins a ticket its sender wrote in, or one of their company's."""
+    if written_by == mail.from_address or _may_write_to(customer, ticket):
+        return True
+    return _domain(ticket.requester.email) == domain
     return None
 
 

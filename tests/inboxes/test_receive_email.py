@@ -134,6 +134,98 @@ def test_two_customers_with_the_same_subject_are_never_joined(inbox):
     assert other.ticket != first.ticket
 
 
+def quoting(author: str, body: str = "Any update on this?") -> str:
+    return "%s\n\nOn Tue, 26 Mar 2024 09:20, %s wrote:\n> It never arrives.\n" % (body, author)
+
+
+def test_a_subject_only_reply_quoting_a_colleague_joins_the_colleagues_ticket(inbox):
+    own = receive(inbox, mail(sender="ben@acme.example", subject="Password reset never arrives"))
+    colleagues = receive(
+        inbox, mail(sender="ines@acme.example", subject="Password reset never arrives")
+    )
+
+    reply = receive(
+        inbox,
+        mail(
+            sender="ben@acme.example",
+            subject="Re: Password reset never arrives",
+            body=quoting("ines@acme.example"),
+        ),
+    )
+
+    assert colleagues.ticket != own.ticket
+    assert reply.ticket == colleagues.ticket
+
+
+def test_a_subject_only_reply_quoting_themselves_stays_on_their_own_ticket(inbox):
+    own = receive(inbox, mail(sender="rosa@foods.example", subject="Password reset never arrives"))
+    receive(inbox, mail(sender="zoe@foods.example", subject="Password reset never arrives"))
+
+    reply = receive(
+        inbox,
+        mail(
+            sender="rosa@foods.example",
+            subject="Re: Password reset never arrives",
+            body=quoting("rosa@foods.example"),
+        ),
+    )
+
+    assert reply.ticket == own.ticket
+
+
+def test_an_unquoted_subject_only_reply_goes_to_the_senders_own_request(inbox):
+    own = receive(inbox, mail(sender="francois@foods.example", subject="Refund still missing"))
+    receive(inbox, mail(sender="yara@foods.example", subject="Refund still missing"))
+
+    reply = receive(
+        inbox, mail(sender="francois@foods.example", subject="Re: Refund still missing")
+    )
+
+    assert reply.ticket == own.ticket
+
+
+def test_without_an_own_request_it_joins_the_companys_latest_such_conversation(inbox):
+    davids = receive(
+        inbox,
+        mail(
+            sender="david@works.example",
+            subject="Suggestion: bulk edit",
+            message_id="<d1@works.example>",
+        ),
+    )
+    helped = receive(
+        inbox,
+        mail(
+            sender="yara@works.example",
+            subject="AW: Suggestion: bulk edit",
+            in_reply_to="<d1@works.example>",
+        ),
+    )
+    latest = receive(inbox, mail(sender="kenji@works.example", subject="Suggestion: bulk edit"))
+
+    reply = receive(inbox, mail(sender="yara@works.example", subject="Re: Suggestion: bulk edit"))
+
+    assert helped.ticket == davids.ticket
+    assert reply.ticket == latest.ticket
+
+
+def test_a_quoted_stranger_does_not_pull_a_reply_into_another_company(inbox):
+    stranger = receive(inbox, mail(sender="eve@other.example", subject="Refund missing"))
+    own = receive(inbox, mail(sender="kim@shop.example", subject="Refund missing"))
+
+    reply = receive(
+        inbox,
+        mail(
+            sender="kim@shop.example",
+            subject="Re: Refund missing",
+            body=quoting("eve@other.example"),
+        ),
+    )
+
+    assert stranger.ticket != own.ticket
+    assert reply.ticket == own.ticket
+
+
 def test_subject_threading_can_be_turned_off(inbox):
     inbox.thread_by_subject_days = 0
     inbox.save()
