@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Q, QuerySet, Value
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -754,7 +754,7 @@ def _ticket_by_subject(
     return latest
 
 
-def _latest_ticket_with_subject(rows: Any, subject: str) -> Ticket | None:
+def _latest_ticket_with_subject(rows: QuerySet[InboundMessage], subject: str) -> Ticket | None:
     for row in rows.order_by("-received_at", "-id").only("subject", "ticket_id")[:200]:
         if row.ticket_id is not None and normalize_subject(row.subject) == subject:
             return Ticket.objects.select_related("requester").filter(id=row.ticket_id).first()
