@@ -44,6 +44,13 @@ def _customer_context(
     } | extra
 
 
+def _refused(request: AgentRequest, customer_id: int, **error: DomainError) -> HttpResponse:
+    """The customer page again, saying why the change was refused (422)."""
+    customer = queries.customer_by_id(customer_id)
+    context = _customer_context(request, customer, **error)
+    return render(request, "customer360/detail.html", context, status=422)
+
+
 @agent_required
 @require_GET
 def customer_detail(request: AgentRequest, customer_id: int) -> HttpResponse:
@@ -72,9 +79,7 @@ def edit_customer(request: AgentRequest, customer_id: int) -> HttpResponse:
             clear_organization=organization == "",
         )
     except DomainError as error:
-        customer = queries.customer_by_id(customer_id)
-        context = _customer_context(request, customer, error=error)
-        return render(request, "customer360/detail.html", context, status=422)
+        return _refused(request, customer_id, error=error)
     messages.success(request, _("Customer saved."))
     return redirect("customers:detail", customer_id)
 
@@ -90,9 +95,7 @@ def add_identity(request: AgentRequest, customer_id: int) -> HttpResponse:
             value=request.POST.get("value", ""),
         )
     except DomainError as error:
-        customer = queries.customer_by_id(customer_id)
-        context = _customer_context(request, customer, error=error)
-        return render(request, "customer360/detail.html", context, status=422)
+        return _refused(request, customer_id, error=error)
     messages.success(request, _("Identity added."))
     return redirect("customers:detail", customer_id)
 
@@ -112,9 +115,7 @@ def merge(request: AgentRequest, customer_id: int) -> HttpResponse:
             source_id = found.pk
         services.merge_customers(actor=request.user, source_id=source_id, target_id=customer_id)
     except DomainError as error:
-        customer = queries.customer_by_id(customer_id)
-        context = _customer_context(request, customer, merge_error=error)
-        return render(request, "customer360/detail.html", context, status=422)
+        return _refused(request, customer_id, merge_error=error)
     messages.success(
         request, _("Merged; the other customer's tickets and identities are here now.")
     )

@@ -14,19 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from serviceloop.inboxes.parsing import ParsedMail
+from serviceloop.tickets import queries
 from serviceloop.tickets import services as tickets
-from serviceloop.tickets.models import Message, Status, Ticket
+from serviceloop.tickets.models import Message, Status
 
 # The most of an auto-reply's text the note repeats; the whole message stays stored.
 MAX_NOTE_TEXT = 10_000
-
-
-def _current_ticket(ticket_id: int) -> Ticket:
-    """The ticket itself, or the one it was merged into (where a reply to it belongs)."""
-    ticket = Ticket.objects.only("id", "status", "merged_into_id").get(pk=ticket_id)
-    while ticket.merged_into_id is not None:
-        ticket = Ticket.objects.only("id", "status", "merged_into_id").get(pk=ticket.merged_into_id)
-    return ticket
 
 
 # What a customer's reply would change, and an automatic one leaves as it is.
@@ -46,7 +39,7 @@ def note_auto_reply_on_waiting_ticket(*, ticket_id: int, mail: ParsedMail) -> Me
     The ticket stays as it is. Returns None when the ticket is new or open: the reply is
     then added as the customer's message, as any other.
     """
-    ticket = _current_ticket(ticket_id)
+    ticket = queries.surviving_ticket(ticket_id)
     if ticket.status not in KEPT_AS_IT_IS:
         return None
     outcome = KEPT_AS_IT_IS[Status(ticket.status)]

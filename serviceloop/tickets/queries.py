@@ -57,6 +57,20 @@ def ticket_for_agent(agent: User, number: int, *, for_update: bool = False) -> T
         raise TicketNotFound(number) from None
 
 
+def surviving_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket, or the one it was merged into (through any chain of merges).
+
+    Where a reply to the ticket belongs. `for_update` locks each ticket on the way.
+    """
+    tickets = Ticket.objects.select_for_update() if for_update else Ticket.objects.all()
+    ticket = tickets.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise ObjectNotFound("Ticket", ticket_id)
+    while ticket.merged_into_id is not None:
+        ticket = tickets.get(pk=ticket.merged_into_id)
+    return ticket
+
+
 def ticket_as_created(ticket: Ticket) -> Ticket:
     """A ticket a service has just created, ready to show without reading it back.
 

@@ -137,15 +137,8 @@ def add_customer_message(
     On a solved ticket it reopens the ticket (counted as a reopen); on a closed one, which
     never changes again, it opens a follow-up ticket linked to it.
     """
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None:
-        raise ObjectNotFound("Ticket", ticket_id)
-    if ticket.merged_into_id is not None:
-        # A reply to a merged ticket belongs on the survivor.
-        survivor = ticket
-        while survivor.merged_into_id is not None:
-            survivor = Ticket.objects.select_for_update().get(pk=survivor.merged_into_id)
-        ticket = survivor
+    # A reply to a merged ticket belongs on the survivor.
+    ticket = queries.surviving_ticket(ticket_id, for_update=True)
     request_id = new_request_id()
     actor = Actor.of_customer(customer)
     if ticket.status == Status.CLOSED:
