@@ -287,11 +287,12 @@ def import_raw_emails(
     return results
 
 
-# What processing sets on a stored message in memory, read again after a rolled-back pass.
-_PROCESSING_FIELDS = [
+# What processing may change on a stored message; never its raw bytes, which stay as stored.
+_PROCESSED_FIELDS = [
     "message_id", "from_address", "subject", "is_automatic", "state", "processed_at",
-    "error", "ticket", "ticket_message",
 ]  # fmt: skip
+# All it may set in memory, read again after a rolled-back pass.
+_PROCESSING_FIELDS = [*_PROCESSED_FIELDS, "error", "ticket", "ticket_message"]
 
 
 def _process_new(pending: list[tuple[InboundMessage, ParsedMail | None]]) -> None:
@@ -532,12 +533,6 @@ def _process_or_record_failure(
             state=inbound.state, error=inbound.error, processed_at=inbound.processed_at
         )
         return InboundMessage.State.FAILED
-
-
-# What processing may change on a stored message; never its raw bytes, which stay as stored.
-_PROCESSED_FIELDS = [
-    "message_id", "from_address", "subject", "is_automatic", "state", "processed_at",
-]  # fmt: skip
 
 
 def _finish(inbound: InboundMessage, state: str, **fields: Any) -> None:
