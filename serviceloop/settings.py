@@ -85,6 +85,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
+# Threads per web server process that run requests (asgi.py): how many slow requests (an
+# upload, an IMAP connection test) one process serves at once.
+SERVICELOOP_WEB_THREADS = int(os.environ.get("SERVICELOOP_WEB_THREADS", "4"))
 ASGI_APPLICATION = "serviceloop.asgi.application"
 WSGI_APPLICATION = None
 
@@ -124,9 +127,9 @@ if os.environ.get("DATABASE_URL"):
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "SERVICELOOP_DATABASE_POOL", True
     ):
-        # The web server's default. Under ASGI every request may run in another thread, so
-        # persistent per-thread connections pile up under load until PostgreSQL refuses
-        # clients; a pool per process hands each request a connection and takes it back.
+        # The web server's default: the request threads of a process (asgi.py) share a few
+        # connections, and one PostgreSQL closed (a restart, a timeout) is replaced
+        # instead of failing the next request that finds it.
         # cli.py turns it off for `serviceloop worker`, always (RQ forks per job, and a
         # forked child must not share the parent's pooled sockets), and by default for the
         # other commands, which use the database from one thread.

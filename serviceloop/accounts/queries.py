@@ -11,12 +11,12 @@ def agent_for_token(key: str) -> tuple[User, ApiToken] | None:
     """Return the active agent and token for a bearer key, or None when it is not valid."""
     if not key:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    try:
+        # get(), not first(): the hash is unique, and an ORDER BY would only cost.
+        token = ApiToken.objects.select_related("user").get(
+            key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True
+        )
+    except ApiToken.DoesNotExist:
         return None
     now = clock.now()
     # Record use at most once a minute, so a busy integration does not write on every call.

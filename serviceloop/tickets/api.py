@@ -57,7 +57,8 @@ class TicketOut(Schema):
     reopen_count: int
 
 
-def ticket_out(ticket: Ticket) -> dict[str, Any]:
+def ticket_out(ticket: Ticket, *, tags: list[str] | None = None) -> dict[str, Any]:
+    """The ticket as the API shows it; `tags` are its tag names when the caller knows them."""
     requester = ticket.requester
     assignee = ticket.assignee
     return {
@@ -77,7 +78,7 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
             else None
         ),
         "team": {"id": ticket.team.pk, "name": ticket.team.name} if ticket.team else None,
-        "tags": sorted(t.name for t in ticket.tags.all()),
+        "tags": sorted(t.name for t in ticket.tags.all()) if tags is None else tags,
         "custom_fields": ticket.custom_fields,
         "problem": _number_of(ticket, "problem"),
         "parent": _number_of(ticket, "parent"),
@@ -213,7 +214,9 @@ def create_ticket(request: AgentRequest, payload: TicketIn) -> Status[dict[str, 
         custom_fields=payload.custom_fields,
         author=payload.author,
     )
-    return Status(201, ticket_out(queries.ticket_as_created(ticket)))
+    # The ticket carries the requester, team and assignee the service set on it, and its
+    # tags are the request's, cleaned as the service cleans them: nothing is read back.
+    return Status(201, ticket_out(ticket, tags=services.clean_tags(payload.tags)))
 
 
 class BulkIn(Schema):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, IntegerField, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -68,16 +68,6 @@ def surviving_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
         raise ObjectNotFound("Ticket", ticket_id)
     while ticket.merged_into_id is not None:
         ticket = tickets.get(pk=ticket.merged_into_id)
-    return ticket
-
-
-def ticket_as_created(ticket: Ticket) -> Ticket:
-    """A ticket a service has just created, ready to show without reading it back.
-
-    Its requester, team, assignee and follow-up link are the objects the service set on it;
-    only its tags need a query.
-    """
-    prefetch_related_objects([ticket], "tags")
     return ticket
 
 

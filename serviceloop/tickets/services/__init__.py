@@ -14,6 +14,7 @@ from serviceloop.tickets.services.base import (
     Actor,
     NewAttachment,
     agent_may_work,
+    clean_tags,
     new_request_id,
 )
 from serviceloop.tickets.services.configuration import (
@@ -64,6 +65,7 @@ __all__ = [
     "bulk_update_tickets",
     "change_custom_field",
     "change_status",
+    "clean_tags",
     "close_solved_tickets",
     "create_custom_status",
     "create_tag",

@@ -190,10 +190,10 @@ def tag_objects(names: list[str]) -> list[Tag]:
 def clean_team(team_id: int | None) -> Team | None:
     if team_id is None:
         return None
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team")
-    return team
+    try:
+        return Team.objects.get(pk=team_id)
+    except Team.DoesNotExist:
+        raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team") from None
 
 
 def clean_assignee(assignee_id: int | None, team: Team | None) -> User | None:
