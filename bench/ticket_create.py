@@ -146,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
 
     load_before = harness.machine()["load_average"]
     extra_env = harness.server_env(args.server_env)
+    from django.conf import settings
+
+    # Request threads per server process: the server's own default unless set for it.
+    threads = int(extra_env.get("SERVICELOOP_WEB_THREADS", settings.SERVICELOOP_WEB_THREADS))
     with harness.Server(target, workers=workers, extra_env=extra_env) as server:
         warmup = create_tickets(
             server.url, key, count=args.warmup, clients=args.clients, first=0, team_ids=team_ids
@@ -176,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         "server": {
             "command": "uvicorn serviceloop.asgi:application",
             "workers": workers,
+            "threads_per_worker": threads,
             "extra_env": extra_env,
         },
         "clients": args.clients,
@@ -209,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
     if args.db == "postgres":
         verdict = f"; target >= {TARGET_TICKETS_PER_SECOND}/s: {'MET' if meets else 'MISSED'}"
     print(
-        f"create {args.db} ({workers} worker{'s' * (workers > 1)}, {args.clients} clients, "
+        f"create {args.db} ({workers} worker{'s' * (workers > 1)} x {threads} threads, "
+        f"{args.clients} clients, "
         f"{args.count} tickets): {throughput:.0f} tickets/s, p50 {latency['p50_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, errors {errors}; "
         f"CPU per ticket: server {per_ticket['server']:.1f} ms"

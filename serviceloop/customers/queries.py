@@ -26,8 +26,12 @@ def _survivor(customer: Customer) -> Customer:
 
 def customer_with_identity(kind: str, value: str) -> Customer | None:
     """The customer behind a normalized identity, following merges to the survivor."""
-    identity = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
-    return _survivor(identity.customer) if identity is not None else None
+    # (kind, value) is unique: one customer at most, and get() needs no ORDER BY.
+    try:
+        customer = Customer.objects.get(identities__kind=kind, identities__value=value)
+    except Customer.DoesNotExist:
+        return None
+    return _survivor(customer)
 
 
 @dataclass
