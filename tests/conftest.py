@@ -127,3 +127,11 @@ def api(api_client_for, agent) -> ApiClient:  # type: ignore[no-untyped-def]
 def deliver_events() -> Callable[[], int]:
     """Run the outbox as the worker would: every due durable delivery, now."""
     return lambda: outbox.deliver_pending(worker_id="test")
+
+
+@pytest.fixture
+def webhook_for_every_event(admin):  # type: ignore[no-untyped-def]
+    """An active webhook that wants every event type: each event then owes it a delivery."""
+    from serviceloop.webhooks import services as webhooks
+
+    return webhooks.create_webhook(actor=admin, url="https://hooks.example.com/all", event_types=[])

@@ -7,6 +7,9 @@
   claims and runs them (`serviceloop.core.outbox`). A crash between commit and delivery
   loses nothing, and every durable handler must be safe to run twice. Inside
   `batching.batched_inserts()` the rows are written at the end of the block, together.
+  A durable subscriber may say `when` it has work: a test of the event, run at publish
+  time, so that no row is written (and no worker runs) for a delivery that would do
+  nothing, such as an email for a customer's own message or a webhook nobody registered.
 
 Payloads are JSON: ids and plain values, never model instances.
 """
@@ -43,12 +46,24 @@ def _now_iso() -> str:
 
 
 Handler = Callable[[Any], None]
+# Whether a durable handler has work for an event; it must not write to the database.
+HasWork = Callable[[Any], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class DurableSubscriber:
+    handler: Handler
+    when: HasWork | None = None
+
+    def has_work(self, event: DomainEvent) -> bool:
+        return self.when is None or self.when(event)
+
 
 _event_types: dict[str, type[DomainEvent]] = {}
 _in_transaction: dict[str, list[Handler]] = {}
-_durable: dict[str, dict[str, Handler]] = {}
+_durable: dict[str, dict[str, DurableSubscriber]] = {}
 # Durable handlers for every event type, including types registered after them.
-_durable_all: dict[str, Handler] = {}
+_durable_all: dict[str, DurableSubscriber] = {}
 
 
 def register(event_type: type[E]) -> type[E]:
@@ -71,13 +86,22 @@ def handler_path(handler: Handler) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
-def subscribe(*event_types: type[DomainEvent], durable: bool) -> Callable[[Handler], Handler]:
-    """Register a handler for these event types; `durable` says which kind it is."""
+def subscribe(
+    *event_types: type[DomainEvent], durable: bool, when: HasWork | None = None
+) -> Callable[[Handler], Handler]:
+    """Register a handler for these event types; `durable` says which kind it is.
+
+    `when` (durable handlers only) tells from the event whether the handler has work for
+    it; an event it says no to gets no delivery row.
+    """
+    if when is not None and not durable:
+        raise TypeError("`when` applies to durable subscribers only")
 
     def decorator(handler: Handler) -> Handler:
         for event_type in event_types:
             if durable:
-                _durable.setdefault(event_type.name, {})[handler_path(handler)] = handler
+                subscriber = DurableSubscriber(handler, when)
+                _durable.setdefault(event_type.name, {})[handler_path(handler)] = subscriber
             else:
                 handlers = _in_transaction.setdefault(event_type.name, [])
                 if handler not in handlers:
@@ -87,18 +111,23 @@ def subscribe(*event_types: type[DomainEvent], durable: bool) -> Callable[[Handl
     return decorator
 
 
-def subscribe_all_durably(handler: Handler) -> Handler:
+def subscribe_all_durably(*, when: HasWork | None = None) -> Callable[[Handler], Handler]:
     """Register a durable handler for every event type, present and future (e.g. webhooks)."""
-    _durable_all[handler_path(handler)] = handler
-    return handler
+
+    def decorator(handler: Handler) -> Handler:
+        _durable_all[handler_path(handler)] = DurableSubscriber(handler, when)
+        return handler
+
+    return decorator
 
 
-def _durable_handlers(event_name: str) -> dict[str, Handler]:
+def _durable_subscribers(event_name: str) -> dict[str, DurableSubscriber]:
     return {**_durable.get(event_name, {}), **_durable_all}
 
 
 def durable_handler(event_name: str, path: str) -> Handler | None:
-    return _durable_handlers(event_name).get(path)
+    subscriber = _durable_subscribers(event_name).get(path)
+    return subscriber.handler if subscriber is not None else None
 
 
 def publish(event: DomainEvent) -> None:
@@ -110,11 +139,15 @@ def publish(event: DomainEvent) -> None:
         raise RuntimeError("publish() must run inside the service's transaction")
     for handler in _in_transaction.get(event.name, []):
         handler(event)
-    durable = _durable_handlers(event.name)
-    if durable:
+    owed = [
+        path
+        for path, subscriber in _durable_subscribers(event.name).items()
+        if subscriber.has_work(event)
+    ]
+    if owed:
         from serviceloop.core.models import EventDelivery
 
         payload = event.to_payload()
         batching.insert_later(
-            EventDelivery(event_name=event.name, payload=payload, handler=path) for path in durable
+            EventDelivery(event_name=event.name, payload=payload, handler=path) for path in owed
         )

@@ -8,10 +8,15 @@ from serviceloop.tickets.events import MessageAdded
 from serviceloop.tickets.models import Message
 
 
-@subscribe(MessageAdded, durable=True)
+def _is_agent_reply(event: MessageAdded) -> bool:
+    return event.kind == Message.Kind.REPLY and event.author_kind == Message.AuthorKind.AGENT
+
+
+@subscribe(MessageAdded, durable=True, when=_is_agent_reply)
 def email_agent_reply(event: MessageAdded) -> None:
     """After commit, in the worker: send an agent's public reply to the requester by email."""
-    if event.kind == Message.Kind.REPLY and event.author_kind == Message.AuthorKind.AGENT:
+    # Also checked here for deliveries queued before `when` was: they run once, as no-ops.
+    if _is_agent_reply(event):
         outbound.queue_reply(message_id=event.message_id)
 
 

@@ -45,10 +45,14 @@ def _route_for_agent(agent_id: int) -> None:
         services.route_waiting_tickets(team_id=team_id)
 
 
-@subscribe(StatusChanged, durable=True)
+def _left_new_or_open(event: StatusChanged) -> bool:
+    return event.after not in (Status.NEW, Status.OPEN)
+
+
+@subscribe(StatusChanged, durable=True, when=_left_new_or_open)
 def route_when_capacity_frees_on_status(event: StatusChanged) -> None:
     """An agent's ticket left new/open: a waiting ticket may now fit them."""
-    if event.after in (Status.NEW, Status.OPEN):
+    if not _left_new_or_open(event):
         return
     assignee_id = (
         Ticket.objects.filter(pk=event.ticket_id).values_list("assignee_id", flat=True).first()
@@ -57,15 +61,23 @@ def route_when_capacity_frees_on_status(event: StatusChanged) -> None:
         _route_for_agent(assignee_id)
 
 
-@subscribe(TicketAssigned, durable=True)
+def _taken_from_an_agent(event: TicketAssigned) -> bool:
+    return event.assignee_before is not None and event.assignee_before != event.assignee_after
+
+
+@subscribe(TicketAssigned, durable=True, when=_taken_from_an_agent)
 def route_when_capacity_frees_on_reassign(event: TicketAssigned) -> None:
-    if event.assignee_before is not None and event.assignee_before != event.assignee_after:
+    if event.assignee_before is not None and _taken_from_an_agent(event):
         _route_for_agent(event.assignee_before)
 
 
-@subscribe(AgentAvailabilityChanged, durable=True)
+def _back_from_away(event: AgentAvailabilityChanged) -> bool:
+    return not event.is_away
+
+
+@subscribe(AgentAvailabilityChanged, durable=True, when=_back_from_away)
 def route_when_agent_becomes_available(event: AgentAvailabilityChanged) -> None:
-    if not event.is_away:
+    if _back_from_away(event):
         _route_for_agent(event.agent_id)
 
 

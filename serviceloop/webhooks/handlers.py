@@ -2,11 +2,17 @@ from django.db import transaction
 
 from serviceloop.core import schedules
 from serviceloop.core.events import DomainEvent, subscribe_all_durably
-from serviceloop.webhooks import services
+from serviceloop.webhooks import queries, services
 from serviceloop.webhooks.models import Webhook
 
 
-@subscribe_all_durably
+def _wanted(event: DomainEvent) -> bool:
+    return queries.some_webhook_wants(event.name)
+
+
+# A webhook registered once the change has read which types are wanted gets the events
+# of changes that start after it.
+@subscribe_all_durably(when=_wanted)
 def deliver_to_webhooks(event: DomainEvent) -> None:
     """After commit, in the worker: queue a signed POST to each webhook that wants the event."""
     if not Webhook.objects.filter(is_active=True).exists():

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from serviceloop.accounts.models import User
 from serviceloop.accounts.services import require_settings_access
-from serviceloop.core import clock
+from serviceloop.core import clock, transactions
 from serviceloop.core.errors import InvalidInput, ObjectNotFound
 from serviceloop.core.events import DomainEvent, event_names
 from serviceloop.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
+from serviceloop.webhooks.queries import WANTED_EVENT_TYPES
 from serviceloop.webhooks.signing import HEADER, sign
 
 
@@ -46,6 +47,7 @@ def create_webhook(
     *, actor: User, url: str, event_types: list[str], description: str = ""
 ) -> Webhook:
     require_settings_access(actor)
+    transactions.forget(WANTED_EVENT_TYPES)
     return Webhook.objects.create(
         url=_clean_url(url),
         event_types=_clean_event_types(event_types),
@@ -78,6 +80,7 @@ def update_webhook(
     if is_active is not None:
         webhook.is_active = is_active
     webhook.save()
+    transactions.forget(WANTED_EVENT_TYPES)
     return webhook
 
 
@@ -86,6 +89,7 @@ def delete_webhook(*, actor: User, webhook_id: int) -> None:
     deleted, _rows = Webhook.objects.filter(pk=webhook_id).delete()
     if not deleted:
         raise ObjectNotFound("Webhook", webhook_id)
+    transactions.forget(WANTED_EVENT_TYPES)
 
 
 def queue_deliveries(event: DomainEvent) -> list[int]:

@@ -87,7 +87,7 @@ def test_a_rolled_back_change_leaves_no_delivery_behind(admin):
 
 
 @pytest.mark.django_db
-def test_a_committed_change_leaves_its_deliveries_pending(admin):
+def test_a_committed_change_leaves_its_deliveries_pending(admin, webhook_for_every_event):
     ticket = make_ticket(actor=admin)
 
     created = EventDelivery.objects.get(
@@ -96,6 +96,25 @@ def test_a_committed_change_leaves_its_deliveries_pending(admin):
     assert created.state == EventDelivery.State.PENDING
     assert created.payload["ticket_id"] == ticket.pk
     assert created.payload["number"] == ticket.number
+
+
+@pytest.mark.django_db
+def test_a_subscriber_is_owed_only_the_events_it_says_it_has_work_for(subscriber):
+    @events.subscribe(ParcelScanned, durable=True, when=lambda e: e.parcel.startswith("EXP"))
+    def send_express_notice(event: ParcelScanned) -> None:
+        pass
+
+    publish_parcel("STD-1")
+    publish_parcel("EXP-2")
+
+    express = EventDelivery.objects.filter(handler__endswith=".send_express_notice")
+    assert [d.payload["parcel"] for d in express] == ["EXP-2"]
+    assert [d.payload["parcel"] for d in parcel_deliveries()] == ["STD-1", "EXP-2"]
+
+
+def test_only_a_durable_subscriber_takes_a_when():
+    with pytest.raises(TypeError):
+        events.subscribe(ParcelScanned, durable=False, when=lambda e: True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -124,7 +143,7 @@ def test_two_workers_claiming_at_once_never_get_the_same_delivery(subscriber):
     assert len(b) == len(claimed["worker-b"])
     assert not a & b
     everything = EventDelivery.objects.all()
-    assert len(everything) == 80  # to the test subscriber and to webhooks
+    assert len(everything) == 40  # to the test subscriber only: no webhook is registered
     assert a | b == {delivery.pk for delivery in everything}
     for delivery in everything:
         assert delivery.state == EventDelivery.State.RUNNING

@@ -39,7 +39,7 @@ def open_and_fail_in_a_savepoint(agent, subject: str) -> None:
         services.reply_to_ticket(number=ticket.number, agent=agent, body="   ")
 
 
-def test_a_part_with_its_own_savepoint_fails_alone(agent):
+def test_a_part_with_its_own_savepoint_fails_alone(agent, webhook_for_every_event):
     with unit_of_work():
         before = make_ticket(actor=agent, subject="Parcel lost")
         with pytest.raises(InvalidInput):
@@ -54,7 +54,9 @@ def test_a_part_with_its_own_savepoint_fails_alone(agent):
     }
 
 
-def test_services_in_one_unit_write_their_log_and_outbox_rows_at_its_end(agent):
+def test_services_in_one_unit_write_their_log_and_outbox_rows_at_its_end(
+    agent, webhook_for_every_event
+):
     with unit_of_work():
         ticket = make_ticket(actor=agent)
         services.add_internal_note(number=ticket.number, agent=agent, body="Called the courier")

@@ -114,7 +114,7 @@ def test_a_batch_parsed_ahead_imports_like_one_parsed_in_place():
     assert first.ticket.subject == "Scratched table"
 
 
-def test_a_failure_mid_batch_leaves_every_other_message_processed_once():
+def test_a_failure_mid_batch_leaves_every_other_message_processed_once(webhook_for_every_event):
     inbox = make_inbox()
     raws = [
         mail(message_id="<m1@customer.example>", subject="Lamp arrived broken"),

@@ -2,11 +2,13 @@
 
 import pytest
 
+from serviceloop.core.models import EventDelivery
 from serviceloop.inboxes import outbound, services
 from serviceloop.inboxes.models import InboundMessage, OutboundMessage
 from serviceloop.tickets import services as tickets
 from serviceloop.tickets.models import Message, Status, Ticket
 from tests.inboxes.helpers import SUPPORT, mail, make_inbox, receive
+from tests.tickets.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -431,3 +433,12 @@ def test_envelope_recipient_chooses_the_inbox(inbox):
     assert services.inbox_for_recipients(["<SALES@shop.example>"]) == other
     assert services.inbox_for_recipients(["nobody@shop.example"]) is None
     assert inbox.address == SUPPORT
+
+
+def test_only_an_agent_public_reply_owes_an_email(agent):
+    ticket = make_ticket(actor=agent)
+    tickets.add_internal_note(number=ticket.number, agent=agent, body="Courier says Friday")
+    reply = tickets.reply_to_ticket(number=ticket.number, agent=agent, body="It ships Friday.")
+
+    owed = EventDelivery.objects.filter(handler__endswith=".email_agent_reply")
+    assert [d.payload["message_id"] for d in owed] == [reply.pk]

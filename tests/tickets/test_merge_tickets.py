@@ -80,7 +80,9 @@ def test_tags_are_the_union_of_both_tickets(agent, source, target):
     assert sorted(target.tags.values_list("name", flat=True)) == ["lamp", "refund", "vip"]
 
 
-def test_tags_gained_in_a_merge_reach_subscribers_as_an_update(agent, source, target):
+def test_tags_gained_in_a_merge_reach_subscribers_as_an_update(
+    agent, source, target, webhook_for_every_event
+):
     merge(source, target, agent)
 
     updates = EventDelivery.objects.filter(
