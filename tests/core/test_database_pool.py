@@ -102,3 +102,22 @@ def test_serviceloop_worker_ignores_a_pool_exported_for_the_web_server(tmp_path)
     result = run_serviceloop("worker", "--burst", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+HEALTH_CHECK = """
+import json, time
+from django.test import Client
+started = time.monotonic()
+response = Client().get("/healthz")
+print(json.dumps({"status": response.status_code, "seconds": time.monotonic() - started}))
+"""
+
+
+def test_a_web_server_with_its_database_down_answers_health_checks_with_503_in_seconds(tmp_path):
+    # Nothing listens at the database's address: the pool never gets a connection.
+    result = python("import serviceloop.asgi\n" + HEALTH_CHECK, environment(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 503
+    assert answer["seconds"] < 10
