@@ -74,6 +74,21 @@ def test_operator_commands_run_without_a_pool(tmp_path):
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"pool": False, "conn_max_age": 60}
 
 
+def test_manage_py_chooses_as_the_serviceloop_command_does(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_DATABASE],
+        env=environment(tmp_path),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"pool": False, "conn_max_age": 60}
+
+
 def test_a_worker_started_without_serviceloop_refuses_a_pool(tmp_path):
     env = environment(tmp_path, REDIS_URL=REDIS, DJANGO_SETTINGS_MODULE="serviceloop.settings")
 
