@@ -134,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     harness.create_empty_database(target)
     harness.setup_django(target)
 
+    from django.conf import settings
+
     from serviceloop.accounts import services as accounts
     from serviceloop.accounts.models import ApiToken
     from serviceloop.tickets.models import Ticket
@@ -146,8 +148,6 @@ def run(args: argparse.Namespace) -> int:
 
     load_before = harness.machine()["load_average"]
     extra_env = harness.server_env(args.server_env)
-    from django.conf import settings
-
     # Request threads per server process: the server's own default unless set for it.
     threads = int(extra_env.get("SERVICELOOP_WEB_THREADS", settings.SERVICELOOP_WEB_THREADS))
     with harness.Server(target, workers=workers, extra_env=extra_env) as server:
