@@ -4,6 +4,7 @@
 Django management command works too (`serviceloop migrate`, `serviceloop shell`).
 """
 
+import importlib
 import os
 import sys
 
@@ -38,8 +39,15 @@ def main(argv: list[str] | None = None) -> None:
         args[0] = ALIASES[args[0]]
     if args:
         choose_database_pool(args[0])
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        # The settings read the environment: a variable whose value makes no sense stops
+        # the command here, with a sentence rather than a traceback.
+        importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    except ImproperlyConfigured as error:
+        sys.exit(f"serviceloop: {error}")
     execute_from_command_line(["serviceloop", *args])
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +18,42 @@ def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number from the environment; a bad one stops start-up with a sentence."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        allowed = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {value!r}.")
+    return number
+
+
+def env_seconds(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A duration in seconds (fractions allowed) from the environment."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = None
+    if seconds is None or not seconds >= minimum or seconds == float("inf"):
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds, {minimum:g} or more, not {value!r}."
+        )
+    return seconds
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -87,7 +123,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "serviceloop.urls"
 # Threads per web server process that run requests (asgi.py): how many slow requests (an
 # upload, an IMAP connection test) one process serves at once.
-SERVICELOOP_WEB_THREADS = int(os.environ.get("SERVICELOOP_WEB_THREADS", "4"))
+SERVICELOOP_WEB_THREADS = env_int("SERVICELOOP_WEB_THREADS", 4, minimum=1)
 ASGI_APPLICATION = "serviceloop.asgi.application"
 WSGI_APPLICATION = None
 
@@ -119,11 +155,14 @@ SQLITE_OPTIONS = {
 }
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    try:
+        DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    except ValueError as error:  # also dj_database_url's UnknownSchemeError
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {error}") from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+        DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "SERVICELOOP_DATABASE_POOL", True
     ):
@@ -134,13 +173,19 @@ if os.environ.get("DATABASE_URL"):
         # forked child must not share the parent's pooled sockets), and by default for the
         # other commands, which use the database from one thread.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        pool_min_size = env_int("DATABASE_POOL_MIN_SIZE", 2)
+        pool_max_size = env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1)
+        if pool_min_size > pool_max_size:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL_MIN_SIZE must not be larger than DATABASE_POOL_MAX_SIZE."
+            )
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
-            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
+            "min_size": pool_min_size,
+            "max_size": pool_max_size,
             # How long a request waits for a connection. Each process's request threads
             # are fewer than the pool's connections, so only an unreachable database makes
             # a request wait this long: /healthz then answers 503 within it.
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
+            "timeout": env_seconds("DATABASE_POOL_TIMEOUT", 5, minimum=0.1),
         }
 else:
     DATABASES = {
@@ -203,7 +248,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -240,37 +285,31 @@ LOGGING = {
 # --- Serviceloop --------------------------------------------------------------------------
 # A solved ticket closes after this many hours; a customer reply inside the window reopens
 # it, a reply after it opens a linked follow-up.
-SERVICELOOP_SOLVED_TO_CLOSED_HOURS = int(os.environ.get("SERVICELOOP_SOLVED_TO_CLOSED_HOURS", "96"))
-SERVICELOOP_MAX_ATTACHMENT_BYTES = int(
-    os.environ.get("SERVICELOOP_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024))
+SERVICELOOP_SOLVED_TO_CLOSED_HOURS = env_int("SERVICELOOP_SOLVED_TO_CLOSED_HOURS", 96)
+SERVICELOOP_MAX_ATTACHMENT_BYTES = env_int(
+    "SERVICELOOP_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024, minimum=1
 )
 # How long a worker may hold an event delivery before another worker may take it over.
-SERVICELOOP_DELIVERY_LEASE_SECONDS = int(os.environ.get("SERVICELOOP_DELIVERY_LEASE_SECONDS", "60"))
+SERVICELOOP_DELIVERY_LEASE_SECONDS = env_int("SERVICELOOP_DELIVERY_LEASE_SECONDS", 60, minimum=1)
 # Delivered outbox rows and finished task results are deleted after this many days.
-SERVICELOOP_KEEP_FINISHED_WORK_DAYS = int(
-    os.environ.get("SERVICELOOP_KEEP_FINISHED_WORK_DAYS", "14")
-)
-SERVICELOOP_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SERVICELOOP_WEBHOOK_MAX_ATTEMPTS", "8"))
-SERVICELOOP_WEBHOOK_BACKOFF_SECONDS = float(
-    os.environ.get("SERVICELOOP_WEBHOOK_BACKOFF_SECONDS", "10")
-)
-SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS = float(
-    os.environ.get("SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS", "10")
+SERVICELOOP_KEEP_FINISHED_WORK_DAYS = env_int("SERVICELOOP_KEEP_FINISHED_WORK_DAYS", 14)
+SERVICELOOP_WEBHOOK_MAX_ATTEMPTS = env_int("SERVICELOOP_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+SERVICELOOP_WEBHOOK_BACKOFF_SECONDS = env_seconds("SERVICELOOP_WEBHOOK_BACKOFF_SECONDS", 10)
+SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS = env_seconds(
+    "SERVICELOOP_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1
 )
 NINJA_PAGINATION_MAX_LIMIT = 200
 # Outbound email: attempts before a send counts as failed, and the first retry delay.
-SERVICELOOP_EMAIL_MAX_ATTEMPTS = int(os.environ.get("SERVICELOOP_EMAIL_MAX_ATTEMPTS", "6"))
-SERVICELOOP_EMAIL_BACKOFF_SECONDS = float(os.environ.get("SERVICELOOP_EMAIL_BACKOFF_SECONDS", "60"))
-SERVICELOOP_IMAP_POLL_SECONDS = float(os.environ.get("SERVICELOOP_IMAP_POLL_SECONDS", "60"))
-SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES = int(
-    os.environ.get("SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES", str(50 * 1024 * 1024))
+SERVICELOOP_EMAIL_MAX_ATTEMPTS = env_int("SERVICELOOP_EMAIL_MAX_ATTEMPTS", 6, minimum=1)
+SERVICELOOP_EMAIL_BACKOFF_SECONDS = env_seconds("SERVICELOOP_EMAIL_BACKOFF_SECONDS", 60)
+SERVICELOOP_IMAP_POLL_SECONDS = env_seconds("SERVICELOOP_IMAP_POLL_SECONDS", 60, minimum=1)
+SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES = env_int(
+    "SERVICELOOP_SMTPD_MAX_MESSAGE_BYTES", 50 * 1024 * 1024, minimum=1
 )
 # The public contact form: submissions per hour from one IP address and for one email address.
-SERVICELOOP_CONTACT_PER_IP_PER_HOUR = int(
-    os.environ.get("SERVICELOOP_CONTACT_PER_IP_PER_HOUR", "20")
-)
-SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR = int(
-    os.environ.get("SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR", "5")
+SERVICELOOP_CONTACT_PER_IP_PER_HOUR = env_int("SERVICELOOP_CONTACT_PER_IP_PER_HOUR", 20, minimum=1)
+SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR = env_int(
+    "SERVICELOOP_CONTACT_PER_ADDRESS_PER_HOUR", 5, minimum=1
 )
 # A portal sign-in link works once, for this many minutes.
-SERVICELOOP_PORTAL_LINK_MINUTES = int(os.environ.get("SERVICELOOP_PORTAL_LINK_MINUTES", "30"))
+SERVICELOOP_PORTAL_LINK_MINUTES = env_int("SERVICELOOP_PORTAL_LINK_MINUTES", 30, minimum=1)

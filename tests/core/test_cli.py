@@ -104,3 +104,57 @@ def test_healthz_answers_503_json_when_the_database_does_not_answer(tmp_path):
     status_line, body = result.stdout.strip().splitlines()[-2:]
     assert status_line == "503 application/json"
     assert json.loads(body)["status"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "sentence"),
+    [
+        (
+            "SERVICELOOP_WEB_THREADS",
+            "four",
+            "SERVICELOOP_WEB_THREADS must be a whole number 1 or more, not 'four'.",
+        ),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT must be a whole number from 1 to 65535"),
+        (
+            "SERVICELOOP_IMAP_POLL_SECONDS",
+            "-5",
+            "SERVICELOOP_IMAP_POLL_SECONDS must be a number of seconds, 1 or more",
+        ),
+        ("DATABASE_URL", "nonsense://db", "DATABASE_URL is not a database address"),
+    ],
+)
+def test_a_setting_that_makes_no_sense_stops_a_command_with_a_sentence(
+    tmp_path, variable, value, sentence
+):
+    result = run_serviceloop("check", env=process_env(tmp_path / "var", **{variable: value}))
+
+    assert result.returncode != 0
+    assert f"serviceloop: {sentence}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_pool_smaller_than_its_minimum_is_refused(tmp_path):
+    env = process_env(
+        tmp_path / "var",
+        DATABASE_URL=UNREACHABLE_DATABASE,
+        SERVICELOOP_DATABASE_POOL="true",
+        DATABASE_POOL_MIN_SIZE="30",
+        DATABASE_POOL_MAX_SIZE="10",
+    )
+
+    result = run_serviceloop("check", env=env)
+
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MIN_SIZE must not be larger than DATABASE_POOL_MAX_SIZE." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_yes_or_no_setting_takes_only_yes_or_no(tmp_path):
+    env = process_env(
+        tmp_path / "var", DATABASE_URL=UNREACHABLE_DATABASE, SERVICELOOP_DATABASE_POOL="maybe"
+    )
+
+    result = run_serviceloop("check", env=env)
+
+    assert result.returncode != 0
+    assert "SERVICELOOP_DATABASE_POOL must be true or false, not 'maybe'." in result.stderr
