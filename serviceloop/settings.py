@@ -4,11 +4,15 @@ Production needs only DATABASE_URL, REDIS_URL, SECRET_KEY and the mail settings.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+N = TypeVar("N", int, float)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SERVICELOOP_VAR_DIR", BASE_DIR / "var"))
@@ -25,35 +29,43 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
-def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-    """A whole number from the environment; a bad one stops start-up with a sentence."""
+def _env_number(
+    name: str, default: N, convert: Callable[[str], N], fits: Callable[[N], bool], expected: str
+) -> N:
+    """A number from the environment; one that does not parse or fit stops start-up."""
     value = os.environ.get(name)
     if value is None:
         return default
     try:
-        number = int(value.strip())
+        number = convert(value.strip())
     except ValueError:
         number = None
-    if number is None or number < minimum or (maximum is not None and number > maximum):
-        allowed = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-        raise ImproperlyConfigured(f"{name} must be a whole number {allowed}, not {value!r}.")
+    if number is None or not fits(number):
+        raise ImproperlyConfigured(f"{name} must be {expected}, not {value!r}.")
     return number
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number from the environment, from `minimum` (to `maximum`)."""
+    allowed = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+    return _env_number(
+        name,
+        default,
+        int,
+        lambda n: n >= minimum and (maximum is None or n <= maximum),
+        f"a whole number {allowed}",
+    )
 
 
 def env_seconds(name: str, default: float, *, minimum: float = 0.0) -> float:
     """A duration in seconds (fractions allowed) from the environment."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        seconds = None
-    if seconds is None or not seconds >= minimum or seconds == float("inf"):
-        raise ImproperlyConfigured(
-            f"{name} must be a number of seconds, {minimum:g} or more, not {value!r}."
-        )
-    return seconds
+    return _env_number(
+        name,
+        default,
+        float,
+        lambda seconds: minimum <= seconds < float("inf"),
+        f"a number of seconds, {minimum:g} or more",
+    )
 
 
 def env_list(name: str, default: str) -> list[str]:

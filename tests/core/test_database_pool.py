@@ -36,9 +36,10 @@ def environment(var_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run this Python with `args` in the project folder, as an operator would."""
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *args],
         env=env,
         cwd=settings.BASE_DIR,
         capture_output=True,
@@ -50,7 +51,7 @@ def python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def web_server_database(env: dict[str, str]) -> dict[str, object]:
     """The database settings of a process that loads Serviceloop as an ASGI server does."""
-    result = python("import serviceloop.asgi\n" + SHOW_DATABASE, env)
+    result = python("-c", "import serviceloop.asgi\n" + SHOW_DATABASE, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -75,14 +76,8 @@ def test_operator_commands_run_without_a_pool(tmp_path):
 
 
 def test_manage_py_chooses_as_the_serviceloop_command_does(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_DATABASE],
-        env=environment(tmp_path),
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = python(
+        "manage.py", "shell", "--no-imports", "-c", SHOW_DATABASE, env=environment(tmp_path)
     )
 
     assert result.returncode == 0, result.stderr
@@ -92,15 +87,7 @@ def test_manage_py_chooses_as_the_serviceloop_command_does(tmp_path):
 def test_a_worker_started_without_serviceloop_refuses_a_pool(tmp_path):
     env = environment(tmp_path, REDIS_URL=REDIS, DJANGO_SETTINGS_MODULE="serviceloop.settings")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "worker", "--burst"],
-        env=env,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = python("-m", "django", "worker", "--burst", env=env)
 
     assert result.returncode != 0
     assert "The worker forks a process per task, so it must not use a database connection " in (
@@ -130,7 +117,7 @@ print(json.dumps({"status": response.status_code, "seconds": time.monotonic() - 
 
 def test_a_web_server_with_its_database_down_answers_health_checks_with_503_in_seconds(tmp_path):
     # Nothing listens at the database's address: the pool never gets a connection.
-    result = python("import serviceloop.asgi\n" + HEALTH_CHECK, environment(tmp_path))
+    result = python("-c", "import serviceloop.asgi\n" + HEALTH_CHECK, env=environment(tmp_path))
 
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
