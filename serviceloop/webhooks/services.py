@@ -18,7 +18,7 @@ from serviceloop.core import clock, transactions
 from serviceloop.core.errors import InvalidInput, ObjectNotFound
 from serviceloop.core.events import DomainEvent, event_names
 from serviceloop.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
-from serviceloop.webhooks.queries import WANTED_EVENT_TYPES
+from serviceloop.webhooks.queries import ACTIVE_WEBHOOKS
 from serviceloop.webhooks.signing import HEADER, sign
 
 
@@ -47,7 +47,7 @@ def create_webhook(
     *, actor: User, url: str, event_types: list[str], description: str = ""
 ) -> Webhook:
     require_settings_access(actor)
-    transactions.forget(WANTED_EVENT_TYPES)
+    transactions.forget(ACTIVE_WEBHOOKS)
     return Webhook.objects.create(
         url=_clean_url(url),
         event_types=_clean_event_types(event_types),
@@ -80,7 +80,7 @@ def update_webhook(
     if is_active is not None:
         webhook.is_active = is_active
     webhook.save()
-    transactions.forget(WANTED_EVENT_TYPES)
+    transactions.forget(ACTIVE_WEBHOOKS)
     return webhook
 
 
@@ -89,7 +89,7 @@ def delete_webhook(*, actor: User, webhook_id: int) -> None:
     deleted, _rows = Webhook.objects.filter(pk=webhook_id).delete()
     if not deleted:
         raise ObjectNotFound("Webhook", webhook_id)
-    transactions.forget(WANTED_EVENT_TYPES)
+    transactions.forget(ACTIVE_WEBHOOKS)
 
 
 def queue_deliveries(event: DomainEvent) -> list[int]:
