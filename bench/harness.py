@@ -12,7 +12,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -225,36 +224,31 @@ def _machine_cpu() -> tuple[float, float]:
 
 
 class Server:
-    """The production ASGI server, as `serviceloop run` starts it, on a free local port."""
+    """The production web server, as `serviceloop run` starts it, on a free local port."""
 
     def __init__(
         self, target: Target, *, workers: int, extra_env: dict[str, str] | None = None
     ) -> None:
+        from django.conf import settings
+
         self.target = target
         self.workers = workers
         self.extra_env = extra_env or {}
+        # Request threads per process: the server's own default unless set for it.
+        self.threads = int(
+            self.extra_env.get("SERVICELOOP_WEB_THREADS", settings.SERVICELOOP_WEB_THREADS)
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = target.var_dir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        # The same command and options as serviceloop/management/commands/run.py.
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "serviceloop.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-        ]
+        from serviceloop.management.commands.run import web_server_command
+
+        return web_server_command(
+            "127.0.0.1", self.port, workers=self.workers, threads=self.threads
+        )
 
     def __enter__(self) -> "Server":
         from django.db import connections
@@ -284,9 +278,9 @@ class Server:
         else:
             self.stop()
             raise BenchmarkFailed(f"The server did not answer within 60 s; see {self.log_path}.")
-        # With several workers uvicorn starts them one by one: wait until all are up.
+        # granian starts its worker processes one by one: wait until all are up.
         deadline = time.monotonic() + 30
-        while len(self.pids()) < self.workers + (self.workers > 1) and time.monotonic() < deadline:
+        while len(self.pids()) < self.workers + 1 and time.monotonic() < deadline:
             time.sleep(0.2)
         return self
 
@@ -296,13 +290,8 @@ class Server:
     def pids(self) -> list[int]:
         if self.process is None:
             return []
-        children = [pid for pid, ppid, _name in _processes() if ppid == self.process.pid]
-        # uvicorn's multiprocess supervisor also starts a resource tracker: not a worker.
-        workers = [
-            pid
-            for pid in children
-            if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
-        ]
+        # granian's main process and its workers, which are all its children.
+        workers = [pid for pid, ppid, _name in _processes() if ppid == self.process.pid]
         return [self.process.pid, *workers]
 
     def stop(self) -> None:

@@ -134,8 +134,6 @@ def run(args: argparse.Namespace) -> int:
     harness.create_empty_database(target)
     harness.setup_django(target)
 
-    from django.conf import settings
-
     from serviceloop.accounts import services as accounts
     from serviceloop.accounts.models import ApiToken
     from serviceloop.tickets.models import Ticket
@@ -148,8 +146,6 @@ def run(args: argparse.Namespace) -> int:
 
     load_before = harness.machine()["load_average"]
     extra_env = harness.server_env(args.server_env)
-    # Request threads per server process: the server's own default unless set for it.
-    threads = int(extra_env.get("SERVICELOOP_WEB_THREADS", settings.SERVICELOOP_WEB_THREADS))
     with harness.Server(target, workers=workers, extra_env=extra_env) as server:
         warmup = create_tickets(
             server.url, key, count=args.warmup, clients=args.clients, first=0, team_ids=team_ids
@@ -178,9 +174,9 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "database": args.db,
         "server": {
-            "command": "uvicorn serviceloop.asgi:application",
+            "command": " ".join(server.command()[1:]),
             "workers": workers,
-            "threads_per_worker": threads,
+            "threads_per_worker": server.threads,
             "extra_env": extra_env,
         },
         "clients": args.clients,
@@ -214,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     if args.db == "postgres":
         verdict = f"; target >= {TARGET_TICKETS_PER_SECOND}/s: {'MET' if meets else 'MISSED'}"
     print(
-        f"create {args.db} ({workers} worker{'s' * (workers > 1)} x {threads} threads, "
+        f"create {args.db} ({workers} worker{'s' * (workers > 1)} x {server.threads} threads, "
         f"{args.clients} clients, "
         f"{args.count} tickets): {throughput:.0f} tickets/s, p50 {latency['p50_ms']:.1f} ms, "
         f"p95 {latency['p95_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms, errors {errors}; "

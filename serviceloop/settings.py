@@ -133,11 +133,14 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
-# Threads per web server process that run requests (asgi.py): how many slow requests (an
-# upload, an IMAP connection test) one process serves at once.
+# Where `serviceloop run` serves, with how many web server processes, each running
+# requests on SERVICELOOP_WEB_THREADS threads (wsgi.py): how many slow requests (an upload,
+# an IMAP connection test) one process serves at once.
+SERVICELOOP_HOST = os.environ.get("HOST", "127.0.0.1")
+SERVICELOOP_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+SERVICELOOP_WEB_WORKERS = env_int("WEB_WORKERS", 1, minimum=1)
 SERVICELOOP_WEB_THREADS = env_int("SERVICELOOP_WEB_THREADS", 4, minimum=1)
-ASGI_APPLICATION = "serviceloop.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "serviceloop.wsgi.application"
 
 TEMPLATES = [
     {
@@ -178,7 +181,7 @@ if os.environ.get("DATABASE_URL"):
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "SERVICELOOP_DATABASE_POOL", True
     ):
-        # The web server's default: the request threads of a process (asgi.py) share a few
+        # The web server's default: the request threads of a process (wsgi.py) share a few
         # connections, and one PostgreSQL closed (a restart, a timeout) is replaced
         # instead of failing the next request that finds it.
         # cli.py turns it off for `serviceloop worker`, always (RQ forks per job, and a

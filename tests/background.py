@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,14 @@ def process_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def serviceloop_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "serviceloop.cli", *args]
 
@@ -71,7 +80,7 @@ def run_serviceloop(
     )
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Child processes of `pid`, and theirs, from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -93,7 +102,7 @@ def kill_process_tree(process: subprocess.Popen[bytes]) -> None:
     Its process group is not enough: RQ's work horse, which runs the task, leaves the
     group so that it does not get the signals meant for the worker.
     """
-    for pid in [process.pid, *_descendants(process.pid)]:
+    for pid in [process.pid, *descendants(process.pid)]:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.wait(timeout=10)

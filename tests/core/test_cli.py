@@ -115,6 +115,8 @@ def test_healthz_answers_503_json_when_the_database_does_not_answer(tmp_path):
             "SERVICELOOP_WEB_THREADS must be a whole number 1 or more, not 'four'.",
         ),
         ("EMAIL_PORT", "70000", "EMAIL_PORT must be a whole number from 1 to 65535"),
+        ("PORT", "eighty", "PORT must be a whole number from 1 to 65535, not 'eighty'."),
+        ("WEB_WORKERS", "0", "WEB_WORKERS must be a whole number 1 or more, not '0'."),
         (
             "SERVICELOOP_IMAP_POLL_SECONDS",
             "-5",

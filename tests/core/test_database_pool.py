@@ -50,8 +50,8 @@ def python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def web_server_database(env: dict[str, str]) -> dict[str, object]:
-    """The database settings of a process that loads Serviceloop as an ASGI server does."""
-    result = python("-c", "import serviceloop.asgi\n" + SHOW_DATABASE, env=env)
+    """The database settings of a process that loads Serviceloop as the web server does."""
+    result = python("-c", "import serviceloop.wsgi\n" + SHOW_DATABASE, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -117,7 +117,7 @@ print(json.dumps({"status": response.status_code, "seconds": time.monotonic() - 
 
 def test_a_web_server_with_its_database_down_answers_health_checks_with_503_in_seconds(tmp_path):
     # Nothing listens at the database's address: the pool never gets a connection.
-    result = python("-c", "import serviceloop.asgi\n" + HEALTH_CHECK, env=environment(tmp_path))
+    result = python("-c", "import serviceloop.wsgi\n" + HEALTH_CHECK, env=environment(tmp_path))
 
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])

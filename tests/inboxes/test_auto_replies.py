@@ -6,7 +6,6 @@ sent back to it.
 """
 
 import smtplib
-import socket
 from email import message_from_bytes, policy
 
 import pytest
@@ -19,15 +18,10 @@ from serviceloop.inboxes.models import InboundMessage, Inbox, OutboundMessage
 from serviceloop.inboxes.smtp_server import make_controller
 from serviceloop.tickets import services as tickets
 from serviceloop.tickets.models import Message, Status, Ticket
+from tests.background import free_port
 from tests.inboxes.helpers import SUPPORT, mail, make_inbox, receive
 
 OUT_OF_OFFICE = "I am out of the office until Monday and will read your message then."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Recorder(Sink):

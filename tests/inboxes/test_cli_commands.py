@@ -3,7 +3,6 @@
 import select
 import signal
 import smtplib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from django.conf import settings
 
 from serviceloop.inboxes.models import InboundMessage, Inbox
 from serviceloop.tickets.models import Ticket
-from tests.background import process_env, run_serviceloop, serviceloop_command
+from tests.background import free_port, process_env, run_serviceloop, serviceloop_command
 from tests.inboxes.helpers import mail, make_inbox
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -22,12 +21,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return process_env(tmp_path)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- serviceloop inbox --------------------------------------------------------------------

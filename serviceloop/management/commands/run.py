@@ -15,20 +15,50 @@ from serviceloop.accounts.models import Role, User
 from serviceloop.core.models import SetupStep
 from serviceloop.demo import DEMO_STEP
 
+# How long the web server and the worker get to finish what they are doing after Ctrl-C.
+STOP_SECONDS = 15
+
+
+def web_server_command(host: str, port: int, *, workers: int, threads: int) -> list[str]:
+    """The production web server: granian running Django's WSGI handler (serviceloop/wsgi.py).
+
+    Each of `workers` processes runs requests on `threads` threads. The benchmarks start
+    the server with this same command.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "serviceloop.wsgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--no-ws",
+        "--log-level",
+        "warning",
+    ]
+
 
 class Command(BaseCommand):
     help = (
         "Prepare and serve Serviceloop: migrate, load demo data once, make sure an admin "
-        "exists, then run the ASGI server and a background worker (Ctrl-C stops both)."
+        "exists, then run the web server and a background worker (Ctrl-C stops both)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.SERVICELOOP_HOST)
+        parser.add_argument("--port", type=int, default=settings.SERVICELOOP_PORT)
         parser.add_argument(
             "--web-workers",
             type=int,
-            default=int(os.environ.get("WEB_WORKERS", "1")),
+            default=settings.SERVICELOOP_WEB_WORKERS,
             help="Server processes (use more only with PostgreSQL).",
         )
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo data.")
@@ -75,44 +105,50 @@ class Command(BaseCommand):
             )
 
     def _serve(self, host: str, port: int, web_workers: int) -> None:
-        python = sys.executable
-        worker = subprocess.Popen([python, "-m", "serviceloop.cli", "worker"])
-        server = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "serviceloop.asgi:application",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(web_workers),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ]
-        )
+        # Each process leads a process group of its own, so Ctrl-C, which the terminal
+        # sends to this command's group, reaches only this command, and it asks each process
+        # to stop exactly once: a second SIGINT makes the worker abandon the task it runs.
+        processes = {
+            "web server": subprocess.Popen(
+                web_server_command(
+                    host, port, workers=web_workers, threads=settings.SERVICELOOP_WEB_THREADS
+                ),
+                process_group=0,
+            ),
+            "worker": subprocess.Popen(
+                [sys.executable, "-m", "serviceloop.cli", "worker"], process_group=0
+            ),
+        }
         self.stdout.write(f"Serviceloop is running at http://{host}:{port}/ (Ctrl-C stops it).")
-        processes = [server, worker]
+        # SIGTERM (a service manager, `docker stop`) stops it the way Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            while all(p.poll() is None for p in processes):
+            while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            for process in processes:
+            for process in processes.values():
                 if process.poll() is None:
                     process.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + 10
-            for process in processes:
+            deadline = time.monotonic() + STOP_SECONDS
+            for process in processes.values():
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
-        failed = [p for p in processes if p.returncode not in (0, -signal.SIGINT, None)]
-        if failed and not all(p.returncode in (0, -2, 130) for p in processes):
-            self.stderr.write("A Serviceloop process stopped unexpectedly; see the output above.")
+                    # The process and what it started (web server workers, a task's process).
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        # A process stopped by Ctrl-C exits with 0, or by the signal if it was still starting.
+        failed = [
+            f"the {name} (exit status {process.returncode})"
+            for name, process in processes.items()
+            if process.returncode not in (0, -signal.SIGINT)
+        ]
+        if failed:
+            self.stderr.write(
+                "Serviceloop stopped: %s ended unexpectedly; see the output above."
+                % " and ".join(failed)
+            )
             sys.exit(1)
         self.stdout.write("Serviceloop stopped.")

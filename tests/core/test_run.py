@@ -1,0 +1,114 @@
+"""`serviceloop run`: the production web server and a worker, as a new user starts them."""
+
+import os
+import signal
+import subprocess
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+from serviceloop.accounts.models import ApiToken, User
+from serviceloop.accounts.services import create_api_token
+from serviceloop.tickets.models import Ticket
+from tests.background import (
+    descendants,
+    free_port,
+    kill_process_tree,
+    process_env,
+    serviceloop_command,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def running(pid: int) -> bool:
+    """Whether a process is still there and not just waiting to be reaped (a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "serviceloop run exited at start"
+        with suppress(httpx.TransportError):
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url} within {seconds} s")
+
+
+def ctrl_c(process: subprocess.Popen[bytes]) -> None:
+    """What a terminal does on Ctrl-C: SIGINT to every process of the foreground group."""
+    os.killpg(process.pid, signal.SIGINT)
+
+
+def service_manager_stop(process: subprocess.Popen[bytes]) -> None:
+    """What systemd or `docker stop` does: SIGTERM to the main process."""
+    process.terminate()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("task_queue")
+@pytest.mark.parametrize("stop", [ctrl_c, service_manager_stop])
+def test_run_serves_the_api_and_the_pages_and_stops_everything(tmp_path, stop):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log:
+        # Its own process group, as a terminal gives it.
+        process = subprocess.Popen(
+            serviceloop_command("run", "--no-demo", "--port", str(port)),
+            env=process_env(tmp_path / "var", SERVICELOOP_WEB_THREADS="2"),
+            cwd=settings.BASE_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_serving(url, process, seconds=90)
+        _token, key = create_api_token(
+            owner=User.objects.get(username="admin"), scope=ApiToken.Scope.WRITE
+        )
+
+        created = httpx.post(
+            f"{url}/api/v1/tickets",
+            json={
+                "subject": "Parcel never arrived",
+                "body": "Order 5521 was due on Monday. " * 200,
+                "requester": {"email": "ines@example.org", "name": "Inès Duval"},
+                "tags": ["delivery"],
+            },
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        sign_in = httpx.get(f"{url}/", follow_redirects=True, timeout=30)
+        stylesheet = httpx.get(f"{url}/static/core/app.css", timeout=30)
+        server_processes = descendants(process.pid)
+
+        stop(process)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            kill_process_tree(process)
+    output = log_path.read_text()
+
+    assert created.status_code == 201, created.text
+    ticket = Ticket.objects.get(number=created.json()["number"])
+    assert ticket.requester.name == "Inès Duval"
+    assert ticket.messages.get().body_text.startswith("Order 5521 was due on Monday.")
+    assert sign_in.status_code == 200
+    assert 'name="password"' in sign_in.text
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert "Username: admin" in output
+    assert process.returncode == 0, output
+    assert "Serviceloop stopped." in output
+    assert [pid for pid in server_processes if running(pid)] == [], output
