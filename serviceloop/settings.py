@@ -140,6 +140,13 @@ SERVICELOOP_HOST = os.environ.get("HOST", "127.0.0.1")
 SERVICELOOP_PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 SERVICELOOP_WEB_WORKERS = env_int("WEB_WORKERS", 1, minimum=1)
 SERVICELOOP_WEB_THREADS = env_int("SERVICELOOP_WEB_THREADS", 4, minimum=1)
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the web server believes
+# (wsgi.py): addresses or networks, comma-separated, or * for any.
+FORWARDED_ALLOW_IPS = [
+    address.strip()
+    for address in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")
+    if address.strip()
+]
 WSGI_APPLICATION = "serviceloop.wsgi.application"
 
 TEMPLATES = [

@@ -1,4 +1,4 @@
-"""`serviceloop run`: the production web server and a worker, as a new user starts them."""
+"""The web server and worker as `serviceloop run` starts them, over real HTTP."""
 
 import os
 import signal
@@ -13,6 +13,8 @@ from django.conf import settings
 
 from serviceloop.accounts.models import ApiToken, User
 from serviceloop.accounts.services import create_api_token
+from serviceloop.inboxes.services import create_inbox
+from serviceloop.management.commands.run import web_server_command
 from serviceloop.tickets.models import Ticket
 from tests.background import (
     descendants,
@@ -112,3 +114,50 @@ def test_run_serves_the_api_and_the_pages_and_stops_everything(tmp_path, stop):
     assert process.returncode == 0, output
     assert "Serviceloop stopped." in output
     assert [pid for pid in server_processes if running(pid)] == [], output
+
+
+def contact(url: str, *, email: str, forwarded_for: str) -> httpx.Response:
+    form = {
+        "name": "Ann Lee",
+        "email": email,
+        "subject": "My order has not arrived",
+        "message": "Hello, order 1042 is a week late.",
+        "website": "",
+    }
+    return httpx.post(
+        f"{url}/contact/support/",
+        data=form,
+        headers={"X-Forwarded-For": forwarded_for},
+        timeout=30,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_local_proxy_each_client_address_has_its_own_contact_form_limit(tmp_path):
+    create_inbox(actor=None, address="support@shop.example", name="Shop Support")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = process_env(tmp_path / "var", SERVICELOOP_CONTACT_PER_IP_PER_HOUR="1")
+    process = subprocess.Popen(
+        web_server_command("127.0.0.1", port, workers=1, threads=2),
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until_serving(url, process, seconds=60)
+        # A proxy on this machine passes each client's address on in X-Forwarded-For.
+        first = contact(url, email="ann@customer.example", forwarded_for="203.0.113.7")
+        again = contact(url, email="bob@customer.example", forwarded_for="203.0.113.7")
+        other = contact(url, email="cy@customer.example", forwarded_for="198.51.100.9")
+    finally:
+        kill_process_tree(process)
+
+    assert first.status_code == 200, first.text
+    assert again.status_code == 429
+    assert other.status_code == 200, other.text
+    assert sorted(Ticket.objects.values_list("requester__email", flat=True)) == [
+        "ann@customer.example",
+        "cy@customer.example",
+    ]
