@@ -57,10 +57,26 @@ def service_manager_stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
 
 
+def interrupt(process: subprocess.Popen[bytes]) -> None:
+    """`kill -INT` to the main process alone."""
+    os.kill(process.pid, signal.SIGINT)
+
+
+def ignore_sigint() -> None:
+    """What a script does for a command it starts in the background (`serviceloop run &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("task_queue")
-@pytest.mark.parametrize("stop", [ctrl_c, service_manager_stop])
-def test_run_serves_the_api_and_the_pages_and_stops_everything(tmp_path, stop):
+@pytest.mark.parametrize(
+    ("started_ignoring_sigint", "stop"),
+    [(False, ctrl_c), (False, service_manager_stop), (True, interrupt)],
+    ids=["ctrl-c", "sigterm", "sigint-in-a-script's-background"],
+)
+def test_run_serves_the_api_and_the_pages_and_stops_everything(
+    tmp_path, started_ignoring_sigint, stop
+):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "run.log"
@@ -73,6 +89,7 @@ def test_run_serves_the_api_and_the_pages_and_stops_everything(tmp_path, stop):
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=ignore_sigint if started_ignoring_sigint else None,
         )
     try:
         wait_until_serving(url, process, seconds=90)

@@ -120,8 +120,11 @@ class Command(BaseCommand):
             ),
         }
         self.stdout.write(f"Serviceloop is running at http://{host}:{port}/ (Ctrl-C stops it).")
-        # SIGTERM (a service manager, `docker stop`) stops it the way Ctrl-C does.
+        # SIGTERM (a service manager, `docker stop`) stops it the way Ctrl-C does, and so
+        # does SIGINT even when it was started in the background of a script, which
+        # ignores SIGINT in what it starts.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
