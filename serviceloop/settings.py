@@ -181,13 +181,18 @@ if os.environ.get("DATABASE_URL"):
         DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
     except ValueError as error:  # also dj_database_url's UnknownSchemeError
         raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {error}") from None
+    postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
-    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    elif postgresql:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "SERVICELOOP_DATABASE_POOL", True
-    ):
+        if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+            # Inserts and look-ups by a unique key are planned once per connection
+            # (core/prepared.py). Off for a connection pooler that cannot keep them.
+            DATABASES["default"]["ENGINE"] = "serviceloop.core.postgresql"
+            # A prepared statement takes its parameters apart from the SQL.
+            DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    if postgresql and env_bool("SERVICELOOP_DATABASE_POOL", True):
         # The web server's default: the request threads of a process (wsgi.py) share a few
         # connections, and one PostgreSQL closed (a restart, a timeout) is replaced
         # instead of failing the next request that finds it.

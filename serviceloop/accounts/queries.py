@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from serviceloop.accounts.models import ApiToken, Team, User
 from serviceloop.core import clock
 from serviceloop.core.errors import ObjectNotFound
+from serviceloop.core.prepared import key_lookup
 
 
 def agent_for_token(key: str) -> tuple[User, ApiToken] | None:
@@ -13,9 +14,10 @@ def agent_for_token(key: str) -> tuple[User, ApiToken] | None:
         return None
     try:
         # get(), not first(): the hash is unique, and an ORDER BY would only cost.
-        token = ApiToken.objects.select_related("user").get(
-            key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True
-        )
+        with key_lookup():
+            token = ApiToken.objects.select_related("user").get(
+                key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True
+            )
     except ApiToken.DoesNotExist:
         return None
     now = clock.now()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from serviceloop.core.errors import ObjectNotFound
+from serviceloop.core.prepared import key_lookup
 from serviceloop.customers.models import Customer, Identity, Organization, OrganizationDomain
 from serviceloop.customers.normalize import email_domain
 
@@ -28,7 +29,8 @@ def customer_with_identity(kind: str, value: str) -> Customer | None:
     """The customer behind a normalized identity, following merges to the survivor."""
     # (kind, value) is unique: one customer at most, and get() needs no ORDER BY.
     try:
-        customer = Customer.objects.get(identities__kind=kind, identities__value=value)
+        with key_lookup():
+            customer = Customer.objects.get(identities__kind=kind, identities__value=value)
     except Customer.DoesNotExist:
         return None
     return _survivor(customer)
@@ -64,12 +66,15 @@ def customers_with_emails(addresses: Iterable[str]) -> KnownCustomers:
 
 
 def organization_for_domain(domain: str) -> Organization | None:
-    row = (
-        OrganizationDomain.objects.select_related("organization")
-        .filter(domain=domain.lower())
-        .first()
-    )
-    return row.organization if row else None
+    # The domain is unique: get(), with no ORDER BY to compile.
+    try:
+        with key_lookup():
+            row = OrganizationDomain.objects.select_related("organization").get(
+                domain=domain.lower()
+            )
+    except OrganizationDomain.DoesNotExist:
+        return None
+    return row.organization
 
 
 def organization_by_id(organization_id: int) -> Organization:

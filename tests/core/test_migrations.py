@@ -8,13 +8,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 from psycopg import sql
 
 from tests.background import run_serviceloop
 
 
 def _postgresql_configured() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return connection.vendor == "postgresql"
 
 
 # SQLite always; PostgreSQL too when the suite runs on it (DATABASE_URL).

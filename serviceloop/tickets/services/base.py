@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from serviceloop.accounts.models import Role, Team, User
 from serviceloop.core import batching, events
 from serviceloop.core.errors import InvalidInput
+from serviceloop.core.prepared import key_lookup
 from serviceloop.customers.models import Customer
 from serviceloop.tickets.errors import NotAssignedToYou, TicketClosed
 from serviceloop.tickets.events import MessageAdded
@@ -179,11 +180,12 @@ def clean_tags(names: Iterable[str]) -> list[str]:
 
 
 def tag_objects(names: list[str]) -> list[Tag]:
-    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-    missing = [n for n in names if n not in existing]
-    if missing:
-        Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
+    with key_lookup():  # tag names are unique
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        missing = [n for n in names if n not in existing]
+        if missing:
+            Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
+            existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     return list(existing.values())
 
 
@@ -191,7 +193,8 @@ def clean_team(team_id: int | None) -> Team | None:
     if team_id is None:
         return None
     try:
-        return Team.objects.get(pk=team_id)
+        with key_lookup():
+            return Team.objects.get(pk=team_id)
     except Team.DoesNotExist:
         raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team") from None
 

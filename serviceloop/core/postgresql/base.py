@@ -1,0 +1,54 @@
+"""Django's PostgreSQL backend, preparing the statements `core.prepared` says to prepare."""
+
+from typing import Any, Self, overload
+
+import psycopg
+from django.db.backends.postgresql import base
+from psycopg.abc import Params, QueryNoTemplate, Template
+
+from serviceloop.core.prepared import should_prepare
+
+# psycopg prepares on its own a statement run this many times; only an explicit request
+# may prepare here.
+NEVER_ON_ITS_OWN = 2**31 - 1
+
+
+class PreparingCursor(base.CursorMixin, psycopg.Cursor[Any]):
+    """Django's server-binding cursor (a prepared statement needs the parameters apart)."""
+
+    @overload
+    def execute(
+        self,
+        query: QueryNoTemplate,
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Self: ...
+
+    @overload
+    def execute(
+        self, query: Template, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Self: ...
+
+    def execute(
+        self,
+        query: Any,
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Self:
+        # Without parameters a statement may hold several commands, which cannot be prepared
+        # (migrations, raw SQL); the ORM always passes parameters, even none.
+        if prepare is None and params is not None and should_prepare(query):
+            prepare = True
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        params["cursor_factory"] = PreparingCursor
+        params["prepare_threshold"] = NEVER_ON_ITS_OWN
+        return params

@@ -1,0 +1,74 @@
+"""On PostgreSQL, inserts and look-ups by a unique key are prepared; queue reads never are.
+
+A prepared statement's reused plan is chosen without its values. For a queue's filters
+that plan cannot use the partial indexes that serve them, and the queue page got twice as
+slow (bench/README.md), so those reads must stay planned with their values.
+"""
+
+import pytest
+from django.db import connection
+
+from serviceloop.tickets import queries
+from serviceloop.tickets.models import Ticket
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="prepared statements are PostgreSQL's: run with DATABASE_URL=postgres://...",
+    ),
+]
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_opening_a_ticket_prepares_its_inserts_and_key_lookups(api, team):
+    response = api.post_json(
+        "/api/v1/tickets",
+        {
+            "subject": "Refund for order 88",
+            "body": "Please refund the second item.",
+            "requester": {"email": "dora@customer.example", "name": "Dora"},
+            "team": team.pk,
+            "tags": ["refund"],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    statements = prepared_statements()
+    for start in (
+        'INSERT INTO "tickets_ticket" ',
+        'INSERT INTO "tickets_message" ',
+        'INSERT INTO "tickets_ticketevent" ',
+        'INSERT INTO "customers_customer" ',
+    ):
+        assert any(s.startswith(start) for s in statements), start
+    for table in ("accounts_apitoken", "accounts_team", "customers_customer", "tickets_tag"):
+        assert any(s.startswith("SELECT") and f'FROM "{table}"' in s for s in statements), table
+
+
+def test_ticket_lists_and_queue_counts_are_planned_with_their_values(api, agent, team):
+    for n in range(3):
+        api.post_json(
+            "/api/v1/tickets",
+            {
+                "subject": f"Question {n}",
+                "body": "Hello",
+                "requester": {"email": f"q{n}@customer.example"},
+                "team": team.pk,
+            },
+        )
+    for _ in range(6):  # more than the five runs after which a plan may be reused
+        listing = api.get(f"/api/v1/tickets?status=new&team={team.pk}&sort=-updated_at")
+        counts = queries.queue_counts(agent, team_ids=[team.pk])
+
+    assert len(listing.json()["items"]) == Ticket.objects.count() == 3
+    assert counts["my-teams"] == 3
+    reads_of_tickets = [
+        s for s in prepared_statements() if s.startswith("SELECT") and '"tickets_ticket"' in s
+    ]
+    assert reads_of_tickets == []
