@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from contextlib import suppress
@@ -21,6 +22,7 @@ from tests.background import (
     free_port,
     kill_process_tree,
     process_env,
+    run_serviceloop,
     serviceloop_command,
 )
 
@@ -178,3 +180,19 @@ def test_behind_a_local_proxy_each_client_address_has_its_own_contact_form_limit
         "ann@customer.example",
         "cy@customer.example",
     ]
+
+
+def test_run_on_a_port_already_in_use_says_so_before_preparing_anything(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as occupant:
+        port = occupant.getsockname()[1]
+        result = run_serviceloop(
+            "run", "--no-demo", "--port", str(port), env=process_env(tmp_path / "var")
+        )
+
+    assert result.returncode != 0
+    assert (
+        f"Cannot serve at 127.0.0.1:{port}: Address already in use. Stop what uses it, "
+        "or choose another port with --port (or PORT)." in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert "Preparing the database" not in result.stdout

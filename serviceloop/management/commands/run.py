@@ -1,6 +1,8 @@
+import errno
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,6 +48,29 @@ def web_server_command(host: str, port: int, *, workers: int, threads: int) -> l
     ]
 
 
+def _refuse_a_taken_address(host: str, port: int) -> None:
+    """Say so at once when the address cannot be served, before preparing anything."""
+    try:
+        socket.getaddrinfo(host, port)
+    except socket.gaierror as error:
+        raise CommandError(
+            f"Cannot serve at {host}:{port}: {error.strerror}. Check --host (or HOST)."
+        ) from None
+    try:
+        # As the web server will: SO_REUSEADDR, so a port left in TIME_WAIT is free.
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        hint = (
+            "Stop what uses it, or choose another port with --port (or PORT)."
+            if error.errno == errno.EADDRINUSE
+            else "Check --host (or HOST)."
+        )
+        raise CommandError(
+            f"Cannot serve at {host}:{port}: {os.strerror(error.errno or 0)}. {hint}"
+        ) from None
+
+
 class Command(BaseCommand):
     help = (
         "Prepare and serve Serviceloop: migrate, load demo data once, make sure an admin "
@@ -64,6 +89,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo data.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _refuse_a_taken_address(options["host"], options["port"])
         self.stdout.write("Preparing the database…")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
