@@ -165,7 +165,7 @@ class Command(BaseCommand):
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    # The process and what it started (web server workers, a task's process).
+                    # The process and its group: the web server with its worker processes.
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
         # A process stopped by Ctrl-C exits with 0, or by the signal if it was still starting.
