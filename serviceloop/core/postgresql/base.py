@@ -8,9 +8,9 @@ from psycopg.abc import Params, QueryNoTemplate, Template
 
 from serviceloop.core.prepared import should_prepare
 
-# psycopg prepares on its own a statement run this many times; only an explicit request
-# may prepare here.
-NEVER_ON_ITS_OWN = 2**31 - 1
+# A statement that may be prepared is prepared when a connection runs it the third time,
+# so a one-off shape (a bulk insert of 37 rows) is never prepared and then evicted.
+PREPARE_ON_RUN = 3
 
 
 class PreparingCursor(base.CursorMixin, psycopg.Cursor[Any]):
@@ -41,8 +41,8 @@ class PreparingCursor(base.CursorMixin, psycopg.Cursor[Any]):
     ) -> Self:
         # Without parameters a statement may hold several commands, which cannot be prepared
         # (migrations, raw SQL); the ORM always passes parameters, even none.
-        if prepare is None and params is not None and should_prepare(query):
-            prepare = True
+        if prepare is None and (params is None or not should_prepare(query)):
+            prepare = False
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
@@ -50,5 +50,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         params["cursor_factory"] = PreparingCursor
-        params["prepare_threshold"] = NEVER_ON_ITS_OWN
+        params["prepare_threshold"] = PREPARE_ON_RUN - 1
         return params
