@@ -157,7 +157,7 @@ def add_server_arguments(parser: Any, *, default_workers: str) -> None:
         "--workers",
         type=int,
         default=None,
-        help=f"uvicorn worker processes (default: {default_workers})",
+        help=f"web server worker processes (default: {default_workers})",
     )
     parser.add_argument(
         "--server-env",

@@ -1,6 +1,5 @@
 """The "Test connection" buttons, against a real Dovecot and a real aiosmtpd server."""
 
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from django.test import Client
 from serviceloop.accounts.models import Role
 from serviceloop.inboxes.models import Inbox
 from tests.accounts.factories import AgentFactory
+from tests.background import free_port
 from tests.inboxes.dovecot import PASSWORD, USER, Dovecot, running_dovecot
 from tests.inboxes.helpers import make_inbox
 
@@ -29,12 +29,6 @@ def admin_client() -> Client:
     client = Client()
     client.force_login(AgentFactory(role=Role.ADMIN))
     return client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check(client: Client, inbox: Inbox, kind: str) -> str:

@@ -1,7 +1,6 @@
 """Real SMTP exchanges: smtplib into our receiver, and our replies into a real aiosmtpd."""
 
 import smtplib
-import socket
 from email import message_from_bytes, policy
 
 import pytest
@@ -13,13 +12,8 @@ from serviceloop.inboxes.models import InboundMessage, OutboundMessage
 from serviceloop.inboxes.smtp_server import make_controller
 from serviceloop.tickets import services as tickets
 from serviceloop.tickets.models import Message, Ticket
+from tests.background import free_port
 from tests.inboxes.helpers import mail, make_inbox, receive
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
