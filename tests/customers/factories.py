@@ -13,6 +13,8 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
+        # The hook below writes the identity only; the customer needs no second save.
+        skip_postgeneration_save = True
 
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
