@@ -6,8 +6,8 @@ PostgreSQL's CPU per ticket from ~2.3 to ~1.5 ms (bench/README.md). But a reused
 chosen without the values, and where the best index depends on them (a queue's statuses
 and the partial indexes that serve them) it can be several times slower: preparing every
 statement doubled the queue page's time at 1M tickets. So only two kinds are prepared,
-once a connection has run the statement a few times (a one-off shape, such as a bulk
-insert of 37 rows, is not worth preparing):
+once a connection has run the statement a few times (a shape it runs once, such as a
+short bulk insert of an unusual number of rows, is not worth preparing):
 
 - every INSERT, whose plan never depends on its values, and
 - look-ups by a unique key, which the code running them marks with `key_lookup()`.

@@ -3,13 +3,20 @@
 A prepared statement's reused plan is chosen without its values. For a queue's filters
 that plan cannot use the partial indexes that serve them, and the queue page got twice as
 slow (bench/README.md), so those reads must stay planned with their values.
+
+The same backend writes a short bulk insert as VALUES rows and a long one through UNNEST.
 """
+
+import uuid
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from serviceloop.tickets import queries
-from serviceloop.tickets.models import Ticket
+from serviceloop.core.postgresql.compiler import LONGEST_VALUES_INSERT
+from serviceloop.tickets import queries, services
+from serviceloop.tickets.models import EventKind, Ticket, TicketEvent
 
 pytestmark = [
     pytest.mark.django_db,
@@ -74,3 +81,39 @@ def test_ticket_lists_and_queue_counts_are_planned_with_their_values(api, agent,
         s for s in prepared_statements() if s.startswith("SELECT") and '"tickets_ticket"' in s
     ]
     assert reads_of_tickets == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "form"), [(2, "VALUES"), (LONGEST_VALUES_INSERT, "VALUES"), (40, "UNNEST")]
+)
+def test_bulk_inserts_store_every_value_in_either_form(agent, rows, form):
+    ticket, _ = services.open_ticket(
+        actor=agent, subject="Printer on fire", body="Smoke.", requester_email="ed@example.com"
+    )
+    at = timezone.now()
+    request_id = uuid.uuid4()
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            kind=EventKind.FIELD,
+            field=f"field_{n}",
+            before=None if n % 2 else {"value": n, "names": ["a", "b"]},
+            after={"value": n + 1, "text": "ünïcode, 'quoted'"},
+            actor=agent if n % 3 else None,
+            actor_kind=TicketEvent.ActorKind.AGENT if n % 3 else TicketEvent.ActorKind.SYSTEM,
+            request_id=request_id,
+            created_at=at,
+        )
+        for n in range(rows)
+    ]
+
+    with CaptureQueriesContext(connection) as queries_run:
+        TicketEvent.objects.bulk_create(events)
+
+    [insert] = [q["sql"] for q in queries_run.captured_queries if q["sql"].startswith("INSERT")]
+    assert ("UNNEST" in insert) == (form == "UNNEST"), insert
+    stored = TicketEvent.objects.filter(request_id=request_id).order_by("pk")
+    assert [(e.field, e.before, e.after, e.actor_id, e.actor_kind) for e in stored] == [
+        (e.field, e.before, e.after, e.actor_id, e.actor_kind) for e in events
+    ]
+    assert all(e.pk is not None for e in events)

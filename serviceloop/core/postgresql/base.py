@@ -1,15 +1,16 @@
-"""Django's PostgreSQL backend, preparing the statements `core.prepared` says to prepare."""
+"""Django's PostgreSQL backend, preparing the statements `core.prepared` says to prepare,
+and writing short bulk inserts as VALUES rows (`compiler.py`)."""
 
 from typing import Any, Self, overload
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg.abc import Params, QueryNoTemplate, Template
 
 from serviceloop.core.prepared import should_prepare
 
 # A statement that may be prepared is prepared when a connection runs it the third time,
-# so a one-off shape (a bulk insert of 37 rows) is never prepared and then evicted.
+# so a shape run once (an unusual statement) is never prepared and then evicted.
 PREPARE_ON_RUN = 3
 
 
@@ -46,7 +47,13 @@ class PreparingCursor(base.CursorMixin, psycopg.Cursor[Any]):
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "serviceloop.core.postgresql.compiler"
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         params["cursor_factory"] = PreparingCursor
