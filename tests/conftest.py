@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from serviceloop.accounts.models import ApiToken, Role, User
@@ -135,3 +136,21 @@ def webhook_for_every_event(admin):  # type: ignore[no-untyped-def]
     from serviceloop.webhooks import services as webhooks
 
     return webhooks.create_webhook(actor=admin, url="https://hooks.example.com/all", event_types=[])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The test database, whose left-over sessions are ended before it is dropped (PostgreSQL).
+
+    A live server's request thread keeps its database connection while the browser keeps
+    its HTTP connection alive, so at the end of the run PostgreSQL may still have a session
+    on the test database, and refuses to drop it ("is being accessed by other users").
+    """
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
