@@ -22,7 +22,8 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="prepared statements are PostgreSQL's: run with DATABASE_URL=postgres://...",
+        reason="our PostgreSQL backend's prepared statements and inserts: "
+        "run with DATABASE_URL=postgres://...",
     ),
 ]
 
