@@ -133,7 +133,10 @@ def create_customer(
     number = normalize_phone(phone) if phone else ""
     for kind, value in ((Identity.Kind.EMAIL, address), (Identity.Kind.PHONE, number)):
         if value and Identity.objects.filter(kind=kind, value=value).exists():
-            raise Conflict(_("%(value)s already belongs to another customer.") % {"value": value})
+            raise Conflict(
+                _("%(value)s already belongs to another customer.") % {"value": value},
+                field=kind.value,
+            )
     organization = (
         queries.organization_by_id(organization_id)
         if organization_id is not None
@@ -216,7 +219,8 @@ def add_identity(
         # decide to merge.
         raise Conflict(
             _("%(value)s belongs to customer %(other)s; merge the two customers instead.")
-            % {"value": normalized, "other": holder.customer_id}
+            % {"value": normalized, "other": holder.customer_id},
+            field="value",
         )
     return Identity.objects.create(
         customer=customer, kind=kind, value=normalized, verified=verified
@@ -242,7 +246,8 @@ def merge_customers(*, actor: User, source_id: int, target_id: int) -> CustomerM
         raise Conflict(_("Customer %(id)s was already merged.") % {"id": source_id})
     if target.merged_into_id is not None:
         raise Conflict(
-            _("Customer %(id)s was merged into another; merge into that one.") % {"id": target_id}
+            _("Customer %(id)s was merged into another; merge into that one.") % {"id": target_id},
+            field="into",
         )
     identity_ids = list(source.identities.values_list("id", flat=True))
     Identity.objects.filter(pk__in=identity_ids).update(customer=target)
@@ -317,7 +322,8 @@ def _set_domains(organization: Organization, domains: list[str]) -> None:
     )
     if taken:
         raise Conflict(
-            _("The domain %(domain)s belongs to another organization.") % {"domain": taken[0]}
+            _("The domain %(domain)s belongs to another organization.") % {"domain": taken[0]},
+            field="email_domains",
         )
     OrganizationDomain.objects.filter(organization=organization).exclude(
         domain__in=domains
@@ -352,7 +358,9 @@ def create_organization(
             _("portal_visibility must be own or organization."), field="portal_visibility"
         )
     if Organization.objects.filter(name__iexact=name).exists():
-        raise Conflict(_("An organization named %(name)s exists already.") % {"name": name})
+        raise Conflict(
+            _("An organization named %(name)s exists already.") % {"name": name}, field="name"
+        )
     organization = Organization.objects.create(
         name=name, tier=tier[:50], notes=notes, portal_visibility=portal_visibility
     )
@@ -380,7 +388,9 @@ def update_organization(
         if not name:
             raise InvalidInput(_("An organization name is required."), field="name")
         if Organization.objects.filter(name__iexact=name).exclude(pk=organization.pk).exists():
-            raise Conflict(_("An organization named %(name)s exists already.") % {"name": name})
+            raise Conflict(
+                _("An organization named %(name)s exists already.") % {"name": name}, field="name"
+            )
         organization.name = name
     if tier is not None:
         organization.tier = tier[:50]

@@ -333,6 +333,7 @@ def test_nobody_can_be_merged_into_a_merged_customer(agent):
     assert str(refused.value) == (
         f"Customer {first.pk} was merged into another; merge into that one."
     )
+    assert refused.value.field == "into"  # the API's name for the target
     assert CustomerMerge.objects.count() == 1
 
 

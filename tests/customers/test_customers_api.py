@@ -48,6 +48,7 @@ def test_an_address_that_belongs_to_someone_is_a_conflict(api):  # type: ignore[
     response = api.post_json("/api/v1/customers", {"email": "INES@example.org"})
 
     assert response.status_code == 409
+    assert response.json()["field"] == "email"
     assert "ines@example.org" in response.json()["message"]
     assert Customer.objects.count() == 1
 
@@ -144,6 +145,7 @@ def test_an_identity_of_another_customer_is_a_conflict_that_suggests_merging(api
     )
 
     assert response.status_code == 409
+    assert response.json()["field"] == "value"
     assert "merge" in response.json()["message"]
     assert str(holder.pk) in response.json()["message"]
 
@@ -295,6 +297,7 @@ def test_an_organization_name_is_unique(supervisor_api):  # type: ignore[no-unty
     response = supervisor_api.post_json("/api/v1/organizations", {"name": "lisbon lighting"})
 
     assert response.status_code == 409
+    assert response.json()["field"] == "name"
 
 
 def test_a_domain_of_another_organization_is_a_conflict(supervisor_api):  # type: ignore[no-untyped-def]
@@ -305,6 +308,7 @@ def test_a_domain_of_another_organization_is_a_conflict(supervisor_api):  # type
     )
 
     assert response.status_code == 409
+    assert response.json()["field"] == "email_domains"
     assert "ll.pt" in response.json()["message"]
 
 
