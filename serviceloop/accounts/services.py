@@ -60,7 +60,7 @@ def create_agent(
             _("Role must be one of: %(roles)s.") % {"roles": ", ".join(Role.values)}, field="role"
         )
     if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(_("The username %(name)s is taken.") % {"name": username})
+        raise Conflict(_("The username %(name)s is taken.") % {"name": username}, field="username")
     agent = User(
         username=username,
         email=email.strip().lower(),
@@ -110,7 +110,7 @@ def update_agent(
         if role not in Role.values:
             raise InvalidInput(_("Unknown role %(role)s.") % {"role": role}, field="role")
         if agent.pk == actor.pk and role != Role.ADMIN:
-            raise Conflict(_("You cannot take away your own admin role."))
+            raise Conflict(_("You cannot take away your own admin role."), field="role")
         agent.role = role
         agent.is_staff = agent.is_superuser = role == Role.ADMIN
     if capacity is not None:
@@ -119,7 +119,7 @@ def update_agent(
         agent.capacity = capacity
     if is_active is not None:
         if agent.pk == actor.pk and not is_active:
-            raise Conflict(_("You cannot deactivate yourself."))
+            raise Conflict(_("You cannot deactivate yourself."), field="is_active")
         agent.is_active = is_active
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if value is not None:
@@ -171,7 +171,7 @@ def create_team(
             field="routing",
         )
     if Team.objects.filter(name__iexact=name).exists():
-        raise Conflict(_("A team named %(name)s exists already.") % {"name": name})
+        raise Conflict(_("A team named %(name)s exists already.") % {"name": name}, field="name")
     team = Team.objects.create(name=name, description=description, routing=routing)
     if member_ids:
         team.members.set(_agents(member_ids))
@@ -206,7 +206,9 @@ def update_team(
     if name is not None:
         name = _clean_team_name(name)
         if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-            raise Conflict(_("A team named %(name)s exists already.") % {"name": name})
+            raise Conflict(
+                _("A team named %(name)s exists already.") % {"name": name}, field="name"
+            )
         team.name = name
     if description is not None:
         team.description = description

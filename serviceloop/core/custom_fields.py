@@ -150,7 +150,8 @@ def create_custom_field(
     _check_web_form(entity, shown_on_web_form)
     if CustomFieldDefinition.objects.filter(entity=entity, key=key).exists():
         raise Conflict(
-            _("There is a %(entity)s field %(key)r already.") % {"entity": entity, "key": key}
+            _("There is a %(entity)s field %(key)r already.") % {"entity": entity, "key": key},
+            field="key",
         )
     return CustomFieldDefinition.objects.create(
         entity=entity,

@@ -122,7 +122,10 @@ def create_inbox(*, actor: User | None, address: str, **settings: Any) -> Inbox:
         require_settings_access(actor)
     address = normalize_email(address, field="address")
     if Inbox.objects.filter(address=address).exists():
-        raise Conflict(_("There is an inbox for %(address)s already.") % {"address": address})
+        raise Conflict(
+            _("There is an inbox for %(address)s already.") % {"address": address},
+            field="address",
+        )
     inbox = Inbox(address=address, slug=_unique_slug(address))
     settings.setdefault("name", address)
     _apply_inbox_fields(inbox, settings)

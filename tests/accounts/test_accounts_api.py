@@ -74,6 +74,7 @@ def test_a_taken_username_is_a_conflict(admin_api):  # type: ignore[no-untyped-d
     response = admin_api.post_json("/api/v1/agents", {"username": "KOFI"})
 
     assert response.status_code == 409
+    assert response.json()["field"] == "username"
     assert "kofi" in response.json()["message"].lower()
 
 
@@ -109,6 +110,7 @@ def test_an_admin_cannot_demote_themselves(admin_api, admin):  # type: ignore[no
     response = admin_api.patch_json(f"/api/v1/agents/{admin.pk}", {"role": "agent"})
 
     assert response.status_code == 409
+    assert response.json()["field"] == "role"
     admin.refresh_from_db()
     assert admin.role == Role.ADMIN
 
@@ -161,6 +163,7 @@ def test_a_team_name_is_unique(admin_api):  # type: ignore[no-untyped-def]
     response = admin_api.post_json("/api/v1/teams", {"name": "escalations"})
 
     assert response.status_code == 409
+    assert response.json()["field"] == "name"
 
 
 def test_an_agent_cannot_create_teams(api):  # type: ignore[no-untyped-def]

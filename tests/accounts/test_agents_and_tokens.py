@@ -135,6 +135,7 @@ def test_an_admin_cannot_deactivate_themselves(admin):
         update_agent(actor=admin, agent_id=admin.pk, is_active=False)
 
     assert str(refused.value) == "You cannot deactivate yourself."
+    assert refused.value.field == "is_active"
     admin.refresh_from_db()
     assert admin.is_active
 

@@ -198,6 +198,7 @@ def test_a_second_inbox_for_one_address_is_a_conflict(admin_api, inbox):
 
     assert response.status_code == 409
     assert response.json()["message"] == "There is an inbox for support@shop.example already."
+    assert response.json()["field"] == "address"
 
 
 def test_a_team_that_exists_is_accepted(admin_api, inbox):

@@ -6,7 +6,7 @@ import pytest
 
 from serviceloop.accounts.errors import SettingsNotAllowed
 from serviceloop.core import clock
-from serviceloop.core.errors import InvalidInput
+from serviceloop.core.errors import Conflict, InvalidInput
 from serviceloop.tickets import services
 from serviceloop.tickets.errors import StatusChangeRefused, TicketClosed
 from serviceloop.tickets.models import EventKind, Message, Status, Ticket
@@ -521,6 +521,33 @@ def test_new_and_closed_have_no_custom_statuses(admin, state):
         services.create_custom_status(actor=admin, name="Fresh", lifecycle_state=state)
 
     assert "New and Closed have no custom statuses" in str(refused.value)
+
+
+def test_a_second_status_or_field_of_one_name_is_a_conflict_naming_it(admin):
+    services.create_custom_status(
+        actor=admin, name="Waiting on warehouse", lifecycle_state=Status.PENDING
+    )
+    services.define_custom_field(
+        actor=admin, entity="ticket", key="order_number", label="Order number", kind="text"
+    )
+
+    with pytest.raises(Conflict) as status_refused:
+        services.create_custom_status(
+            actor=admin, name="waiting  on WAREHOUSE", lifecycle_state=Status.ON_HOLD
+        )
+    with pytest.raises(Conflict) as field_refused:
+        services.define_custom_field(
+            actor=admin, entity="ticket", key="order_number", label="Order", kind="number"
+        )
+
+    assert (str(status_refused.value), status_refused.value.field) == (
+        "There is a status named waiting on WAREHOUSE already.",
+        "name",
+    )
+    assert (str(field_refused.value), field_refused.value.field) == (
+        "There is a ticket field 'order_number' already.",
+        "key",
+    )
 
 
 def test_an_agent_cannot_define_custom_statuses(agent):

@@ -34,7 +34,9 @@ def create_custom_status(
             field="lifecycle_state",
         )
     if CustomStatus.objects.filter(name__iexact=name).exists():
-        raise Conflict(_("There is a status named %(name)s already.") % {"name": name})
+        raise Conflict(
+            _("There is a status named %(name)s already.") % {"name": name}, field="name"
+        )
     return CustomStatus.objects.create(
         name=name, lifecycle_state=lifecycle_state, position=position
     )
@@ -58,7 +60,9 @@ def update_custom_status(
         if not name or len(name) > 80:
             raise InvalidInput(_("A name of 1 to 80 characters is required."), field="name")
         if CustomStatus.objects.filter(name__iexact=name).exclude(pk=status.pk).exists():
-            raise Conflict(_("There is a status named %(name)s already.") % {"name": name})
+            raise Conflict(
+                _("There is a status named %(name)s already.") % {"name": name}, field="name"
+            )
         status.name = name
     if is_active is not None:
         status.is_active = is_active
