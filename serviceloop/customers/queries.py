@@ -27,13 +27,18 @@ def _survivor(customer: Customer) -> Customer:
 
 def customer_with_identity(kind: str, value: str) -> Customer | None:
     """The customer behind a normalized identity, following merges to the survivor."""
-    # (kind, value) is unique: one customer at most, and get() needs no ORDER BY.
-    try:
-        with key_lookup():
-            customer = Customer.objects.get(identities__kind=kind, identities__value=value)
-    except Customer.DoesNotExist:
-        return None
-    return _survivor(customer)
+    # Every ticket and every mail asks this, so it is written as SQL: through the ORM the
+    # same query cost 0.35 ms of Python to build and compile each time, as SQL 0.15 ms
+    # (bench/README.md). (kind, value) is unique: one customer at most.
+    with key_lookup():
+        found = Customer.objects.raw(
+            "SELECT c.* FROM customers_customer c"
+            " JOIN customers_identity i ON i.customer_id = c.id"
+            " WHERE i.kind = %s AND i.value = %s",
+            [kind, value],
+        )
+        customer = next(iter(found), None)
+    return None if customer is None else _survivor(customer)
 
 
 @dataclass

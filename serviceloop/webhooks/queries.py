@@ -7,9 +7,15 @@ ACTIVE_WEBHOOKS = "webhooks.active"
 
 
 def active_webhooks() -> list[Webhook]:
-    # A short table read whole: its plan never depends on anything.
+    # A short table read whole: its plan never depends on anything. Every change asks, so
+    # it is written as SQL, which saves the ORM's 0.1 ms of compiling (bench/README.md).
     with key_lookup():
-        return list(Webhook.objects.filter(is_active=True).only("is_active", "event_types"))
+        return list(
+            Webhook.objects.raw(
+                "SELECT id, is_active, event_types FROM webhooks_webhook WHERE is_active = %s",
+                [True],
+            )
+        )
 
 
 def some_webhook_wants(event_name: str) -> bool:

@@ -192,11 +192,14 @@ def tag_objects(names: list[str]) -> list[Tag]:
 def clean_team(team_id: int | None) -> Team | None:
     if team_id is None:
         return None
-    try:
-        with key_lookup():
-            return Team.objects.get(pk=team_id)
-    except Team.DoesNotExist:
-        raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team") from None
+    # Written as SQL, for the ticket creation it is part of: the ORM took 0.2 ms of Python to
+    # build and compile this query, SQL takes 0.1 ms (bench/README.md).
+    with key_lookup():
+        found = Team.objects.raw("SELECT * FROM accounts_team WHERE id = %s", [team_id])
+        team = next(iter(found), None)
+    if team is None:
+        raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team")
+    return team
 
 
 def clean_assignee(assignee_id: int | None, team: Team | None) -> User | None:
