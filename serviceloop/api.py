@@ -41,14 +41,13 @@ class BearerToken(HttpBearer):
         self.write = write
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = agent_for_token(token)
-        if found is None:
+        holder = agent_for_token(token)
+        if holder is None:
             return None
-        user, api_token = found
-        if self.write and api_token.scope != ApiToken.Scope.WRITE:
+        if self.write and holder.scope != ApiToken.Scope.WRITE:
             raise ReadOnlyToken()
-        request.user = user
-        return user
+        request.user = holder.agent
+        return holder.agent
 
 
 class AgentSession(SessionAuth):

@@ -1,5 +1,7 @@
 """Agents and their roles; personal API tokens."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from serviceloop.accounts.errors import AdminOnly
@@ -11,6 +13,7 @@ from serviceloop.accounts.services import (
     revoke_api_token,
     update_agent,
 )
+from serviceloop.core import clock
 from serviceloop.core.errors import Conflict, InvalidInput, ObjectNotFound
 from tests.accounts.factories import AgentFactory
 
@@ -184,10 +187,26 @@ def test_a_token_authenticates_its_owner_and_records_use(agent):
     found = agent_for_token(key)
 
     assert found is not None
-    assert found[0] == agent
-    assert found[1].pk == token.pk
+    assert (found.agent, found.token_id, found.scope) == (agent, token.pk, "read")
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_use_is_recorded_at_most_once_a_minute(agent):
+    token, key = create_api_token(owner=agent, scope="write")
+    first = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+    recorded = []
+    for seconds in (0, 30, 59, 61, 90, 125):
+        with clock.frozen_at(first + timedelta(seconds=seconds)):
+            holder = agent_for_token(key)
+        assert holder is not None
+        assert holder.scope == "write"
+        token.refresh_from_db()
+        recorded.append(token.last_used_at)
+
+    at = [first + timedelta(seconds=s) for s in (0, 61, 125)]
+    assert recorded == [at[0], at[0], at[0], at[1], at[1], at[2]]
 
 
 def test_a_wrong_key_authenticates_nobody(agent):
