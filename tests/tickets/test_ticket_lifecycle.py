@@ -62,6 +62,20 @@ def test_assigning_a_new_ticket_opens_it(agent, team):
     assert status_events(ticket) == [("status", Status.NEW, Status.OPEN)]
 
 
+@pytest.mark.parametrize("team_id", [424242, 0, -3, 2**63, 2**80])
+def test_a_team_that_is_not_there_is_refused_whatever_the_number(agent, team_id):
+    with pytest.raises(InvalidInput) as refused:
+        make_ticket(actor=agent, team_id=team_id)
+    ticket = make_ticket(actor=agent)
+
+    with pytest.raises(InvalidInput) as reassign_refused:
+        services.assign_ticket(number=ticket.number, agent=agent, team_id=team_id)
+
+    for error in (refused.value, reassign_refused.value):
+        assert (str(error), error.field) == (f"There is no team {team_id}.", "team")
+    assert Ticket.objects.count() == 1
+
+
 def test_a_ticket_created_with_an_assignee_starts_open(agent, team):
     ticket = make_ticket(actor=agent, team_id=team.pk, assignee_id=agent.pk)
 
