@@ -8,7 +8,8 @@ ACTIVE_WEBHOOKS = "webhooks.active"
 
 def active_webhooks() -> list[Webhook]:
     # A short table read whole: its plan never depends on anything. Every change asks, so
-    # it is written as SQL, which saves the ORM's 0.1 ms of compiling (bench/README.md).
+    # it is written as SQL: 0.07 ms of Python against 0.18 ms through the ORM
+    # (bench/README.md).
     with key_lookup():
         return list(
             Webhook.objects.raw(
