@@ -169,7 +169,7 @@ def test_behind_a_local_proxy_each_client_address_has_its_own_contact_form_limit
         wait_until_serving(url, process, seconds=60)
         # A proxy on this machine passes each client's address on in X-Forwarded-For. The
         # addresses are new each run: with REDIS_URL the server counts in Redis for an hour.
-        ann, cy = (f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}" for _ in "ac")
+        ann, cy = (f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}" for _ in range(2))
         first = contact(url, email="ann@customer.example", forwarded_for=ann)
         again = contact(url, email="bob@customer.example", forwarded_for=ann)
         other = contact(url, email="cy@customer.example", forwarded_for=cy)
