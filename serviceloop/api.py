@@ -16,6 +16,7 @@ from serviceloop.accounts.models import ApiToken, User
 from serviceloop.accounts.queries import agent_for_token
 from serviceloop.core.errors import DomainError, InvalidInput, NotAllowed
 from serviceloop.core.middleware import status_for
+from serviceloop.core.models import MAX_ID
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +57,6 @@ class AgentSession(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = super().authenticate(request, key)
         return user if user is not None and user.is_active else None
-
-
-# Ids and ticket numbers are 64-bit signed integers in the database. SQLite cannot even
-# compare a column with a larger number (it raises OverflowError), so none gets that far.
-MAX_ID = 2**63 - 1
 
 
 class BoundedLimitOffset(LimitOffsetPagination):

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from serviceloop.accounts.models import ApiToken, Team, User
 from serviceloop.core import clock
 from serviceloop.core.errors import ObjectNotFound
-from serviceloop.core.prepared import key_lookup
+from serviceloop.core.prepared import row_by_key
 
 
 class TokenHolder(NamedTuple):
@@ -28,19 +28,18 @@ def agent_for_token(key: str) -> TokenHolder | None:
     # (bench/README.md). The hash is unique: one row at most. Use is recorded at most once
     # a minute, so a busy integration does not write on every call; SQL says whether it
     # is due.
-    with key_lookup():
-        found = User.objects.raw(
-            "SELECT u.*, t.id AS token_id, t.scope AS token_scope,"
-            " (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_use_due"
-            " FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id"
-            " WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active = %s",
-            [
-                connection.ops.adapt_datetimefield_value(now - timedelta(minutes=1)),
-                ApiToken.hash_key(key),
-                True,
-            ],
-        )
-        row: Any = next(iter(found), None)
+    row: Any = row_by_key(
+        User,
+        "SELECT u.*, t.id AS token_id, t.scope AS token_scope,"
+        " (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_use_due"
+        " FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id"
+        " WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active = %s",
+        [
+            connection.ops.adapt_datetimefield_value(now - timedelta(minutes=1)),
+            ApiToken.hash_key(key),
+            True,
+        ],
+    )
     if row is None:
         return None
     if row.token_use_due:

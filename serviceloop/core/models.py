@@ -2,6 +2,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# Ids and ticket numbers are 64-bit signed integers in the database. SQLite cannot even
+# compare a column with a larger number (it raises OverflowError), so none gets that far.
+MAX_ID = 2**63 - 1
+
 
 class CustomFieldDefinition(models.Model):
     """An admin-defined, typed field on tickets or customers."""

@@ -17,11 +17,15 @@ backend that applies this is `serviceloop.core.postgresql`; `DATABASE_PREPARED_S
 =false` turns it off (for a connection pooler that cannot keep prepared statements).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
+
+from django.db import models
 
 _key_lookup: ContextVar[bool] = ContextVar("key_lookup", default=False)
+M = TypeVar("M", bound=models.Model)
 
 
 @contextmanager
@@ -38,3 +42,13 @@ def should_prepare(query: object) -> bool:
     if _key_lookup.get():
         return True
     return isinstance(query, str) and query[:6].upper() == "INSERT"
+
+
+def row_by_key(model: type[M], sql: str, params: Sequence[object]) -> M | None:
+    """The one row of `model` that `sql` finds by a unique key, prepared; None if none.
+
+    For the few look-ups every ticket creation makes, written as SQL because building and
+    compiling them through the ORM cost more than running them (bench/README.md).
+    """
+    with key_lookup():
+        return next(iter(model._default_manager.raw(sql, params)), None)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from serviceloop.core.errors import ObjectNotFound
-from serviceloop.core.prepared import key_lookup
+from serviceloop.core.prepared import row_by_key
 from serviceloop.customers.models import Customer, Identity, Organization, OrganizationDomain
 from serviceloop.customers.normalize import email_domain
 
@@ -30,14 +30,13 @@ def customer_with_identity(kind: str, value: str) -> Customer | None:
     # Every ticket and every mail asks this, so it is written as SQL: through the ORM the
     # same query cost 0.35 ms of Python to build and compile each time, as SQL 0.15 ms
     # (bench/README.md). (kind, value) is unique: one customer at most.
-    with key_lookup():
-        found = Customer.objects.raw(
-            "SELECT c.* FROM customers_customer c"
-            " JOIN customers_identity i ON i.customer_id = c.id"
-            " WHERE i.kind = %s AND i.value = %s",
-            [kind, value],
-        )
-        customer = next(iter(found), None)
+    customer = row_by_key(
+        Customer,
+        "SELECT c.* FROM customers_customer c"
+        " JOIN customers_identity i ON i.customer_id = c.id"
+        " WHERE i.kind = %s AND i.value = %s",
+        [kind, value],
+    )
     return None if customer is None else _survivor(customer)
 
 
@@ -74,14 +73,13 @@ def organization_for_domain(domain: str) -> Organization | None:
     """The organization a new customer writing from this email domain joins, if any."""
     # Every new customer asks this, so it is written as SQL, like `customer_with_identity`
     # (bench/README.md). The domain is unique: one organization at most.
-    with key_lookup():
-        found = Organization.objects.raw(
-            "SELECT o.* FROM customers_organization o"
-            " JOIN customers_organizationdomain d ON d.organization_id = o.id"
-            " WHERE d.domain = %s",
-            [domain.lower()],
-        )
-        return next(iter(found), None)
+    return row_by_key(
+        Organization,
+        "SELECT o.* FROM customers_organization o"
+        " JOIN customers_organizationdomain d ON d.organization_id = o.id"
+        " WHERE d.domain = %s",
+        [domain.lower()],
+    )
 
 
 def organization_by_id(organization_id: int) -> Organization:

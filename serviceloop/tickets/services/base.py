@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from serviceloop.accounts.models import Role, Team, User
 from serviceloop.core import batching, events
 from serviceloop.core.errors import InvalidInput
-from serviceloop.core.prepared import key_lookup
+from serviceloop.core.models import MAX_ID
+from serviceloop.core.prepared import key_lookup, row_by_key
 from serviceloop.customers.models import Customer
 from serviceloop.tickets.errors import NotAssignedToYou, TicketClosed
 from serviceloop.tickets.events import MessageAdded
@@ -196,10 +197,8 @@ def clean_team(team_id: int | None) -> Team | None:
     # build and compile this query, SQL takes 0.1 ms (bench/README.md). Ids are 64-bit, and
     # SQLite cannot even compare a larger number with one: such a team is simply not there.
     team = None
-    if 0 < team_id < 2**63:
-        with key_lookup():
-            found = Team.objects.raw("SELECT * FROM accounts_team WHERE id = %s", [team_id])
-            team = next(iter(found), None)
+    if 0 < team_id <= MAX_ID:
+        team = row_by_key(Team, "SELECT * FROM accounts_team WHERE id = %s", [team_id])
     if team is None:
         raise InvalidInput(_("There is no team %(id)s.") % {"id": team_id}, field="team")
     return team
